@@ -1,0 +1,1 @@
+"""Getting data into raw/: privacy-export uploads and the Spotify Web API."""

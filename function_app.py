@@ -1,0 +1,74 @@
+"""The Azure Functions app (Python v2 model): a table of contents of the event chain.
+
+Each trigger unpacks its binding, calls one stage in pipeline.py and logs one line. Heavy
+libraries (pyarrow, duckdb, pyodbc) are imported inside the stages, never here, so indexing and
+cold start stay fast. Blob triggers take SDK-typed BlobClients: the host passes only the blob's
+name, and the stage streams the content itself instead of holding whole exports in memory.
+"""
+
+import logging
+
+import azure.functions as func
+import azurefunctions.extensions.bindings.blob as blob
+
+import pipeline
+from settings import LOAD_QUEUE, RAW_CONTAINER, STORAGE_CONNECTION, UPLOAD_CONTAINER, Settings
+
+SETTINGS = Settings.from_env()
+# Flex Consumption needs the Event Grid source; `func start` on Azurite needs polling
+# (local.settings.sample.json sets BLOB_TRIGGER_SOURCE=LogsAndContainerScan).
+BLOB_SOURCE = func.BlobSource(SETTINGS.blob_trigger_source)
+
+app = func.FunctionApp()
+logger = logging.getLogger("function_app")
+
+
+@app.blob_trigger(
+    arg_name="client", path=f"{UPLOAD_CONTAINER}/{{name}}", connection=STORAGE_CONNECTION, source=BLOB_SOURCE
+)
+def accept_upload(client: blob.BlobClient) -> None:
+    """A privacy export dropped into upload/: validate it, land its history files in raw/."""
+    name = client.blob_name
+    try:
+        result = pipeline.accept_upload(SETTINGS, name)
+    except pipeline.UploadRefused as refused:
+        # A bad upload is the user's mistake, not a fault to retry: it is quarantined with the reason.
+        logger.error("upload %s refused: %s", name, refused)
+        return
+    logger.info("upload %s: landed %d history files as %s", name, len(result.raw_paths), result.upload_id)
+
+
+@app.blob_trigger(
+    arg_name="client", path=f"{RAW_CONTAINER}/{{name}}", connection=STORAGE_CONNECTION, source=BLOB_SOURCE
+)
+@app.queue_output(arg_name="load", queue_name=LOAD_QUEUE, connection=STORAGE_CONNECTION)
+def curate_raw(client: blob.BlobClient, load: func.Out[str]) -> None:
+    """A file landed in raw/: clean it into curated Parquet and ask for exactly those files to load."""
+    name = client.blob_name
+    message = pipeline.curate_raw(SETTINGS, name)
+    if message is None:
+        logger.info("raw %s: nothing to curate", name)
+        return
+    load.set(message.to_json())
+    logger.info("raw %s: curated %d files", name, len(message.files))
+
+
+@app.queue_trigger(arg_name="msg", queue_name=LOAD_QUEUE, connection=STORAGE_CONNECTION)
+def load_curated(msg: func.QueueMessage) -> None:
+    """Load one message's curated files into the warehouse; failures retry, then go to poison."""
+    result = pipeline.load_curated(SETTINGS, msg.get_body().decode("utf-8"))
+    logger.info(
+        "load %s: %d streams accepted, %d duplicates skipped",
+        msg.id,
+        result.streams_accepted,
+        result.duplicates_skipped,
+    )
+
+
+@app.timer_trigger(arg_name="timer", schedule=SETTINGS.extract_schedule, run_on_startup=False)
+def extract_spotify(timer: func.TimerRequest) -> None:
+    """Daily (EXTRACT_SCHEDULE, UTC): pull recently played and top items, enrich the catalog."""
+    if timer.past_due:
+        logger.info("extract: timer is past due, running now")
+    report = pipeline.run_extract(SETTINGS)
+    logger.info("extract: %s", report)

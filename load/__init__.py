@@ -1,0 +1,1 @@
+"""Curated → warehouse: one load plan, rendered for DuckDB (embedded) or Synapse."""

@@ -1,0 +1,124 @@
+"""The one settings object: every app setting the code reads, read once at the edge.
+
+Names match `local.settings.sample.json` and the Bicep `appSettings` exactly; nothing else in
+the code base reads `os.environ`. Storage is reached through one named connection, `DataLake`:
+a connection string locally (`UseDevelopmentStorage=true` for Azurite), identity-based
+properties (`DataLake__blobServiceUri`, `DataLake__queueServiceUri`, `DataLake__credential`,
+`DataLake__clientId`) in Azure, or neither, which selects the local folder lake.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# Container, queue and table names are part of the deployment contract (infra/ declares them).
+UPLOAD_CONTAINER = "upload"
+RAW_CONTAINER = "raw"
+CURATED_CONTAINER = "curated"
+QUARANTINE_CONTAINER = "quarantine"
+STATE_CONTAINER = "state"
+CONTAINERS = (UPLOAD_CONTAINER, RAW_CONTAINER, CURATED_CONTAINER, QUARANTINE_CONTAINER, STATE_CONTAINER)
+LOAD_QUEUE = "curated-loads"
+
+STORAGE_CONNECTION = "DataLake"
+DEFAULT_LAKE_DIR = ".lake"
+DEFAULT_EXTRACT_SCHEDULE = "0 0 6 * * *"
+EVENT_GRID = "EventGrid"
+POLLING = "LogsAndContainerScan"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the local defaults; build it with `Settings.from_env()`."""
+
+    # Storage: a connection string, or identity-based service URIs, or neither (folder lake).
+    storage_connection_string: str | None = None
+    blob_service_uri: str | None = None
+    queue_service_uri: str | None = None
+    managed_identity_client_id: str | None = None
+    lake_dir: Path = Path(DEFAULT_LAKE_DIR)
+    blob_trigger_source: str = EVENT_GRID
+
+    # Warehouse: the embedded DuckDB file in the lake, or Synapse when a server is named.
+    warehouse: str = "duckdb"
+    synapse_server: str | None = None
+    synapse_database: str | None = None
+
+    # Pseudonymous user ids are a keyed hash; the key lives outside code and logs.
+    user_id_key: str | None = field(default=None, repr=False)
+
+    # Spotify Web API (issue: daily extraction).
+    extract_schedule: str = DEFAULT_EXTRACT_SCHEDULE
+    spotify_client_id: str | None = None
+    spotify_client_secret: str | None = field(default=None, repr=False)
+    spotify_refresh_token: str | None = field(default=None, repr=False)
+    spotify_api_url: str = "https://api.spotify.com/v1/"
+    spotify_accounts_url: str = "https://accounts.spotify.com/"
+    spotify_user: str = "me"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from `env` (the process environment by default)."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        synapse_server = get("SYNAPSE_SERVER")
+        source = get("BLOB_TRIGGER_SOURCE") or EVENT_GRID
+        if source not in (EVENT_GRID, POLLING):
+            raise ValueError(f"BLOB_TRIGGER_SOURCE must be {EVENT_GRID} or {POLLING}, not {source!r}")
+        warehouse = get("WAREHOUSE") or ("synapse" if synapse_server else "duckdb")
+        if warehouse not in ("duckdb", "synapse"):
+            raise ValueError(f"WAREHOUSE must be duckdb or synapse, not {warehouse!r}")
+        return cls(
+            storage_connection_string=get(STORAGE_CONNECTION),
+            blob_service_uri=get(f"{STORAGE_CONNECTION}__blobServiceUri"),
+            queue_service_uri=get(f"{STORAGE_CONNECTION}__queueServiceUri"),
+            managed_identity_client_id=get(f"{STORAGE_CONNECTION}__clientId"),
+            lake_dir=Path(get("LAKE_DIR") or DEFAULT_LAKE_DIR),
+            blob_trigger_source=source,
+            warehouse=warehouse,
+            synapse_server=synapse_server,
+            synapse_database=get("SYNAPSE_DATABASE"),
+            user_id_key=get("USER_ID_KEY"),
+            extract_schedule=get("EXTRACT_SCHEDULE") or DEFAULT_EXTRACT_SCHEDULE,
+            spotify_client_id=get("SPOTIFY_CLIENT_ID"),
+            spotify_client_secret=get("SPOTIFY_CLIENT_SECRET"),
+            spotify_refresh_token=get("SPOTIFY_REFRESH_TOKEN"),
+            spotify_api_url=get("SPOTIFY_API_URL") or cls.spotify_api_url,
+            spotify_accounts_url=get("SPOTIFY_ACCOUNTS_URL") or cls.spotify_accounts_url,
+            spotify_user=get("SPOTIFY_USER") or cls.spotify_user,
+        )
+
+    @property
+    def uses_storage_account(self) -> bool:
+        """True when Blob/Queue Storage (Azurite or Azure) holds the lake, not a local folder."""
+        return bool(self.storage_connection_string or self.blob_service_uri)
+
+    def with_lake_dir(self, lake_dir: str | Path) -> Settings:
+        return replace(self, lake_dir=Path(lake_dir))
+
+
+# The names above, as app settings: infra/, local.settings.sample.json and this module agree
+# (tests/test_settings_names.py checks it). The storage connection counts once, whichever form.
+APP_SETTING_NAMES = (
+    STORAGE_CONNECTION,
+    "LAKE_DIR",
+    "BLOB_TRIGGER_SOURCE",
+    "WAREHOUSE",
+    "SYNAPSE_SERVER",
+    "SYNAPSE_DATABASE",
+    "USER_ID_KEY",
+    "EXTRACT_SCHEDULE",
+    "SPOTIFY_CLIENT_ID",
+    "SPOTIFY_CLIENT_SECRET",
+    "SPOTIFY_REFRESH_TOKEN",
+    "SPOTIFY_API_URL",
+    "SPOTIFY_ACCOUNTS_URL",
+    "SPOTIFY_USER",
+)

@@ -1,0 +1,144 @@
+"""Blob and Queue Storage (Azurite locally, Azure in the cloud) behind the `Lake` interface."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+
+from storage.lake import LakeError, QueueMessage
+
+# Spill a streamed blob to disk beyond this size, so memory stays bounded by what we choose.
+_SPOOL_BYTES = 64 << 20
+
+
+def _credential(settings):
+    # Imported here: azure-identity is only needed for identity-based connections.
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    if settings.managed_identity_client_id:
+        return ManagedIdentityCredential(client_id=settings.managed_identity_client_id)
+    return DefaultAzureCredential()
+
+
+class BlobLake:
+    def __init__(self, service: BlobServiceClient):
+        self.service = service
+        self._known_containers: set[str] = set()
+
+    @classmethod
+    def from_settings(cls, settings) -> BlobLake:
+        if settings.storage_connection_string:
+            return cls(BlobServiceClient.from_connection_string(settings.storage_connection_string))
+        return cls(BlobServiceClient(settings.blob_service_uri, credential=_credential(settings)))
+
+    def __repr__(self) -> str:
+        return f"BlobLake({self.service.url!r})"
+
+    def _container(self, container: str):
+        client = self.service.get_container_client(container)
+        if container not in self._known_containers:
+            with contextlib.suppress(ResourceExistsError):  # already there: the normal case
+                client.create_container()
+            self._known_containers.add(container)
+        return client
+
+    def _blob(self, container: str, path: str):
+        return self._container(container).get_blob_client(path)
+
+    def exists(self, container: str, path: str) -> bool:
+        return self._blob(container, path).exists()
+
+    def read_bytes(self, container: str, path: str) -> bytes:
+        try:
+            return self._blob(container, path).download_blob().readall()
+        except ResourceNotFoundError:
+            raise LakeError(f"no such blob: {container}/{path}") from None
+
+    @contextlib.contextmanager
+    def open_read(self, container: str, path: str) -> Iterator[BinaryIO]:
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - closed below
+        try:
+            self._blob(container, path).download_blob().readinto(spool)
+        except ResourceNotFoundError:
+            spool.close()
+            raise LakeError(f"no such blob: {container}/{path}") from None
+        with spool:
+            spool.seek(0)
+            yield spool
+
+    @contextlib.contextmanager
+    def local_path(self, container: str, path: str) -> Iterator[Path]:
+        suffix = Path(path).suffix
+        fd, name = tempfile.mkstemp(suffix=suffix)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                self._blob(container, path).download_blob().readinto(handle)
+            yield Path(name)
+        except ResourceNotFoundError:
+            raise LakeError(f"no such blob: {container}/{path}") from None
+        finally:
+            Path(name).unlink(missing_ok=True)
+
+    def write_bytes(self, container: str, path: str, data: bytes) -> None:
+        # A block blob becomes visible only when committed, so readers never see it half-written.
+        self._blob(container, path).upload_blob(data, overwrite=True)
+
+    def write_file(self, container: str, path: str, source: Path) -> None:
+        with open(source, "rb") as handle:
+            self._blob(container, path).upload_blob(handle, overwrite=True)
+
+    def list(self, container: str, prefix: str = "") -> Iterator[str]:
+        names = [b.name for b in self._container(container).list_blobs(name_starts_with=prefix or None)]
+        return iter(sorted(names))
+
+    def delete(self, container: str, path: str) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            self._blob(container, path).delete_blob()
+
+    def url(self, container: str, path: str) -> str:
+        # COPY INTO with a managed identity reads Parquet only through the ADLS Gen2 endpoint.
+        return self._blob(container, path).url.replace(".blob.core.", ".dfs.core.")
+
+
+class StorageQueue:
+    """Queue Storage with the Functions host's default base64 message encoding."""
+
+    def __init__(self, client: QueueClient):
+        self.client = client
+        self.name = client.queue_name
+        with contextlib.suppress(ResourceExistsError):
+            client.create_queue()
+
+    @classmethod
+    def from_settings(cls, settings, name: str) -> StorageQueue:
+        policies = {
+            "message_encode_policy": TextBase64EncodePolicy(),
+            "message_decode_policy": TextBase64DecodePolicy(),
+        }
+        if settings.storage_connection_string:
+            client = QueueClient.from_connection_string(settings.storage_connection_string, name, **policies)
+        else:
+            client = QueueClient(
+                settings.queue_service_uri, name, credential=_credential(settings), **policies
+            )
+        return cls(client)
+
+    def send(self, body: str) -> None:
+        self.client.send_message(body)
+
+    def receive(self, max_messages: int = 32) -> list[QueueMessage]:
+        return [
+            QueueMessage(id=m.id, body=m.content, dequeue_count=m.dequeue_count or 1, receipt=m.pop_receipt)
+            for m in self.client.receive_messages(max_messages=max_messages, visibility_timeout=300)
+        ]
+
+    def delete(self, message: QueueMessage) -> None:
+        self.client.delete_message(message.id, message.receipt)

@@ -1,0 +1,120 @@
+"""The embedded lake: one sub-folder per container under a local directory, and folder queues."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from storage.lake import LakeError, QueueMessage
+
+
+class FolderLake:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"FolderLake({str(self.root)!r})"
+
+    def _path(self, container: str, path: str) -> Path:
+        # Paths come from our own code or from blob names; refuse anything that could escape.
+        parts = path.split("/")
+        if not container or "/" in container or any(p in ("", ".", "..") for p in parts) or "\\" in path:
+            raise LakeError(f"unsafe lake path: {container}/{path}")
+        return self.root / container / Path(*parts)
+
+    def exists(self, container: str, path: str) -> bool:
+        return self._path(container, path).is_file()
+
+    def read_bytes(self, container: str, path: str) -> bytes:
+        try:
+            return self._path(container, path).read_bytes()
+        except FileNotFoundError:
+            raise LakeError(f"no such blob: {container}/{path}") from None
+
+    @contextlib.contextmanager
+    def open_read(self, container: str, path: str) -> Iterator[BinaryIO]:
+        try:
+            handle = self._path(container, path).open("rb")
+        except FileNotFoundError:
+            raise LakeError(f"no such blob: {container}/{path}") from None
+        with handle:
+            yield handle
+
+    @contextlib.contextmanager
+    def local_path(self, container: str, path: str) -> Iterator[Path]:
+        target = self._path(container, path)
+        if not target.is_file():
+            raise LakeError(f"no such blob: {container}/{path}")
+        yield target
+
+    def _atomic_target(self, container: str, path: str) -> tuple[Path, Path]:
+        target = self._path(container, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target, target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+
+    def write_bytes(self, container: str, path: str, data: bytes) -> None:
+        target, tmp = self._atomic_target(container, path)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def write_file(self, container: str, path: str, source: Path) -> None:
+        target, tmp = self._atomic_target(container, path)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def list(self, container: str, prefix: str = "") -> Iterator[str]:
+        base = self.root / container
+        if not base.is_dir():
+            return iter(())
+        found = []
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                if name.startswith(".") and name.endswith(".tmp"):
+                    continue
+                rel = Path(dirpath, name).relative_to(base).as_posix()
+                if rel.startswith(prefix):
+                    found.append(rel)
+        return iter(sorted(found))
+
+    def delete(self, container: str, path: str) -> None:
+        self._path(container, path).unlink(missing_ok=True)
+
+    def url(self, container: str, path: str) -> str:
+        return str(self._path(container, path).resolve())
+
+
+class FolderQueue:
+    """A queue as a folder of message files; good enough for one process draining it in order."""
+
+    def __init__(self, root: str | Path, name: str):
+        self.name = name
+        self.folder = Path(root) / "queues" / name
+
+    def send(self, body: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # Time-ordered names keep FIFO order; the uuid keeps them unique.
+        name = f"{uuid.uuid1().time:020d}-{uuid.uuid4().hex[:8]}.msg"
+        with tempfile.NamedTemporaryFile("w", dir=self.folder, delete=False, suffix=".tmp") as tmp:
+            tmp.write(body)
+        os.replace(tmp.name, self.folder / name)
+
+    def receive(self, max_messages: int = 32) -> list[QueueMessage]:
+        if not self.folder.is_dir():
+            return []
+        names = sorted(p.name for p in self.folder.glob("*.msg"))[:max_messages]
+        return [QueueMessage(id=n, body=(self.folder / n).read_text(), receipt=n) for n in names]
+
+    def delete(self, message: QueueMessage) -> None:
+        (self.folder / message.receipt).unlink(missing_ok=True)

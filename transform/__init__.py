@@ -1,0 +1,1 @@
+"""Raw → curated: cleaning landed files into Parquet against declared Arrow schemas."""

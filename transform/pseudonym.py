@@ -1,0 +1,31 @@
+"""Pseudonymous user ids: a keyed hash of the user label, so curated data never names a person."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from settings import STATE_CONTAINER
+
+KEY_PATH = "secrets/user-id.key"
+
+
+def user_id(label: str, key: bytes) -> str:
+    """A stable, non-reversible id for `label` under `key` (HMAC-SHA256, 24 hex chars)."""
+    return hmac.new(key, label.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
+
+
+def user_id_key(lake, settings) -> bytes:
+    """The key: the USER_ID_KEY setting (Key Vault in Azure), else one generated once into the lake.
+
+    The generated key stays in the `state` container next to the data it protects, and is never
+    logged. Changing it changes every user id, so it is created once and then only read.
+    """
+    if settings.user_id_key:
+        return settings.user_id_key.encode("utf-8")
+    if lake.exists(STATE_CONTAINER, KEY_PATH):
+        return lake.read_bytes(STATE_CONTAINER, KEY_PATH).strip()
+    key = secrets.token_hex(32).encode("ascii")
+    lake.write_bytes(STATE_CONTAINER, KEY_PATH, key)
+    return key

@@ -1,0 +1,134 @@
+"""The curated data contract: one declared Arrow schema per curated dataset.
+
+Every Parquet file under `curated/<dataset>/` has exactly the schema named here, and the
+warehouse tables (load/) are declared from the same schemas. Curated data never holds IP
+addresses, user agents or Spotify usernames; users appear only as `user_id`, a keyed hash.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+UTC_MS = pa.timestamp("ms", tz="UTC")
+
+# One row per stream (a play of a track, episode or chapter), from any source.
+STREAMS = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),  # keyed hash of the user label
+        pa.field("stream_key", pa.string(), nullable=False),  # exact-duplicate identity, see below
+        pa.field("source", pa.string(), nullable=False),  # extended | account | api
+        pa.field("ts", UTC_MS, nullable=False),  # when the stream ENDED, UTC
+        pa.field("ms_played", pa.int64(), nullable=False),
+        pa.field("content_type", pa.string(), nullable=False),  # music | podcast | audiobook | unknown
+        pa.field("track_name", pa.string()),
+        pa.field("artist_name", pa.string()),
+        pa.field("album_name", pa.string()),
+        pa.field("track_id", pa.string()),  # base62 id from spotify:track:<id>
+        pa.field("episode_name", pa.string()),
+        pa.field("show_name", pa.string()),
+        pa.field("episode_id", pa.string()),
+        pa.field("audiobook_title", pa.string()),
+        pa.field("audiobook_id", pa.string()),
+        pa.field("chapter_title", pa.string()),
+        pa.field("chapter_id", pa.string()),
+        pa.field("reason_start", pa.string()),
+        pa.field("reason_end", pa.string()),
+        pa.field("shuffle", pa.bool_()),
+        pa.field("skipped", pa.bool_()),
+        pa.field("offline", pa.bool_()),
+        pa.field("offline_at", UTC_MS),  # offline_timestamp normalised (ms or s in the exports)
+        pa.field("incognito", pa.bool_()),
+        pa.field("platform", pa.string()),  # coarse family only: android, ios, windows, ...
+        pa.field("conn_country", pa.string()),
+        pa.field("origin", pa.string(), nullable=False),  # <upload-id>/<file name>, never a user label
+    ]
+)
+
+# Records set aside by curation, with the reason; the record itself stays in raw/ only.
+REJECTS = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("origin", pa.string(), nullable=False),
+        pa.field("record_index", pa.int64(), nullable=False),  # position in the source file's array
+        pa.field("reason", pa.string(), nullable=False),
+    ]
+)
+
+# Catalog metadata from the Web API (enrichment). Fields Spotify removed in 2026 stay nullable.
+# `not_found` rows record a 404 so the id is never asked for again.
+TRACKS = pa.schema(
+    [
+        pa.field("track_id", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("album_id", pa.string()),
+        pa.field("duration_ms", pa.int64()),
+        pa.field("explicit", pa.bool_()),
+        pa.field("disc_number", pa.int32()),
+        pa.field("track_number", pa.int32()),
+        pa.field("isrc", pa.string()),
+        pa.field("popularity", pa.int32()),
+        pa.field("not_found", pa.bool_(), nullable=False),
+        pa.field("fetched_at", UTC_MS, nullable=False),
+    ]
+)
+ALBUMS = pa.schema(
+    [
+        pa.field("album_id", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("album_type", pa.string()),
+        pa.field("release_date", pa.string()),  # as given: YYYY, YYYY-MM or YYYY-MM-DD
+        pa.field("release_date_precision", pa.string()),
+        pa.field("total_tracks", pa.int32()),
+        pa.field("label", pa.string()),
+        pa.field("popularity", pa.int32()),
+        pa.field("not_found", pa.bool_(), nullable=False),
+        pa.field("fetched_at", UTC_MS, nullable=False),
+    ]
+)
+ARTISTS = pa.schema(
+    [
+        pa.field("artist_id", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("popularity", pa.int32()),
+        pa.field("followers", pa.int64()),
+        pa.field("not_found", pa.bool_(), nullable=False),
+        pa.field("fetched_at", UTC_MS, nullable=False),
+    ]
+)
+TRACK_ARTISTS = pa.schema(
+    [
+        pa.field("track_id", pa.string(), nullable=False),
+        pa.field("artist_id", pa.string(), nullable=False),
+        pa.field("position", pa.int32(), nullable=False),  # 0 = primary artist
+    ]
+)
+ARTIST_GENRES = pa.schema(
+    [
+        pa.field("artist_id", pa.string(), nullable=False),
+        pa.field("genre", pa.string(), nullable=False),
+    ]
+)
+# Top tracks/artists snapshots (Spotify's affinity ranking, not play counts).
+TOP_ITEMS = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("snapshot_date", pa.date32(), nullable=False),
+        pa.field("time_range", pa.string(), nullable=False),  # short_term | medium_term | long_term
+        pa.field("item_type", pa.string(), nullable=False),  # track | artist
+        pa.field("rank", pa.int32(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+    ]
+)
+
+# dataset name (folder under curated/) -> schema
+DATASETS: dict[str, pa.Schema] = {
+    "streams": STREAMS,
+    "rejects": REJECTS,
+    "tracks": TRACKS,
+    "albums": ALBUMS,
+    "artists": ARTISTS,
+    "track_artists": TRACK_ARTISTS,
+    "artist_genres": ARTIST_GENRES,
+    "top_items": TOP_ITEMS,
+}
