@@ -14,11 +14,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from extract.export.errors import UploadRefused
-from settings import LOAD_QUEUE, Settings
+from settings import LOAD_QUEUE, RAW_CONTAINER, UPLOAD_CONTAINER, Settings
 
-__all__ = ["UploadRefused", "accept_upload", "curate_raw", "load_curated", "run_extract"]
+__all__ = [
+    "IngestSummary",
+    "UploadRefused",
+    "accept_upload",
+    "curate_raw",
+    "drain_load_queue",
+    "ingest",
+    "load_curated",
+    "run_extract",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +36,6 @@ logger = logging.getLogger(__name__)
 def accept_upload(settings: Settings, name: str):
     """upload/{name}: validate the upload and land its history files in raw/ (or quarantine it)."""
     from extract.export.upload import accept_upload as _accept
-
     from storage import open_lake
 
     return _accept(open_lake(settings), name, settings)
@@ -34,9 +43,8 @@ def accept_upload(settings: Settings, name: str):
 
 def curate_raw(settings: Settings, name: str):
     """raw/{name}: clean one landed file into curated Parquet; returns the load message, or None."""
-    from transform.curate import curate_raw as _curate
-
     from storage import open_lake
+    from transform.curate import curate_raw as _curate
 
     return _curate(open_lake(settings), name, settings)
 
@@ -44,9 +52,8 @@ def curate_raw(settings: Settings, name: str):
 def load_curated(settings: Settings, body: str):
     """Load queue: load exactly the curated files a message names, in one transaction."""
     from load.loader import load_message
-    from load.warehouse import open_warehouse
-
     from load.message import LoadMessage
+    from load.warehouse import open_warehouse
     from storage import open_lake
 
     lake = open_lake(settings)
@@ -57,7 +64,6 @@ def load_curated(settings: Settings, body: str):
 def run_extract(settings: Settings):
     """Timer: pull recently played and top items into raw/, then enrich the catalog."""
     from extract.spotify.job import run_extract as _run
-
     from storage import open_lake
 
     return _run(open_lake(settings), settings)
@@ -71,7 +77,7 @@ class IngestSummary:
     records_set_aside: int = 0
     files_skipped: int = 0
     already_ingested: int = 0
-    notes: list[str] = field(default_factory=list)
+    skipped_detail: dict[str, int] = field(default_factory=dict)
 
 
 def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
@@ -86,3 +92,68 @@ def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
             summary.duplicates_skipped += result.duplicates_skipped
             summary.records_set_aside += result.records_set_aside
             queue.delete(message)
+
+
+def _pack_folder(folder: Path, target: Path) -> int:
+    """Zip a folder's files (stored, not compressed) so a folder uploads as one export."""
+    import zipfile
+
+    count = 0
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                archive.write(path, path.relative_to(folder).as_posix())
+                count += 1
+    return count
+
+
+def ingest(settings: Settings, source: Path, user: str, progress=None) -> IngestSummary:
+    """Run the whole chain in-process for one export (.zip, folder, or history .json).
+
+    The same stage functions the triggers run, in the same order: the file is dropped into
+    upload/, accepted into raw/, each raw file curated, its load message queued, and the queue
+    drained into the warehouse. Raises UploadRefused (already quarantined) for a bad upload.
+    """
+    import tempfile
+
+    from storage import open_lake, open_queue
+
+    say = progress or (lambda _line: None)
+    lake = open_lake(settings)
+    summary = IngestSummary()
+    with tempfile.TemporaryDirectory(prefix="ingest-") as scratch:
+        upload_file, upload_name = source, source.name
+        if source.is_dir():
+            upload_file = Path(scratch) / f"{source.name or 'export'}.zip"
+            if _pack_folder(source, upload_file) == 0:
+                raise UploadRefused(f"{source} is an empty folder")
+            upload_name = upload_file.name
+        name = f"{user}/{upload_name}"
+        lake.write_file(UPLOAD_CONTAINER, name, upload_file)
+    say(f"uploaded {upload_name}")
+
+    accepted = accept_upload(settings, name)
+    summary.files = accepted.history_files
+    summary.files_skipped = sum(accepted.skipped.values())
+    summary.skipped_detail = dict(accepted.skipped)
+    if accepted.already_ingested:
+        summary.already_ingested = 1
+        say(f"{upload_name}: this exact export was ingested before ({accepted.upload_id}); nothing to do")
+        return summary
+
+    queue = open_queue(settings, LOAD_QUEUE)
+    for index, path in enumerate(accepted.raw_paths, 1):
+        message = curate_raw(settings, f"{RAW_CONTAINER}/{path}")
+        if message is not None:
+            queue.send(message.to_json())
+        say(f"curated {index}/{len(accepted.raw_paths)}: {path.rsplit('/', 1)[-1]}")
+    drain_load_queue(settings, summary)
+    logger.info(
+        "ingest %s: %d files, %d streams accepted, %d duplicates, %d set aside",
+        accepted.upload_id,
+        summary.files,
+        summary.streams_accepted,
+        summary.duplicates_skipped,
+        summary.records_set_aside,
+    )
+    return summary

@@ -105,7 +105,8 @@ class BlobLake:
 
     def url(self, container: str, path: str) -> str:
         # COPY INTO with a managed identity reads Parquet only through the ADLS Gen2 endpoint.
-        return self._blob(container, path).url.replace(".blob.core.", ".dfs.core.")
+        url = self.service.get_blob_client(container, path).url  # no request: just the address
+        return url.replace(".blob.core.", ".dfs.core.")
 
 
 class StorageQueue:

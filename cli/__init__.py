@@ -1,0 +1,1 @@
+"""The command line: `python -m cli <command>`. Each command lives in its own module here."""

@@ -1,0 +1,50 @@
+"""`python -m cli`: ingest exports, print the listening summary, extract, load, authorise.
+
+Each sub-command is a module in this package with `add_parser(subparsers)` and `run(args)`.
+A user's mistake (bad upload, missing setting, unreadable path) ends with one line on stderr
+and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+COMMANDS = ("ingest", "wrapped", "extract", "load", "auth")
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cli", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    modules = {}
+    for name in COMMANDS:
+        module = importlib.import_module(f"cli.{name}")
+        module.add_parser(subparsers)
+        modules[name] = module
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    # Third-party HTTP logging can include request headers (bearer tokens): keep it quiet.
+    for noisy in ("azure", "urllib3", "spotipy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return modules[args.command].run(args) or 0
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Options and helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from settings import Settings
+
+DEFAULT_USER = "me"
+_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def add_lake_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lake", metavar="DIR", help="folder lake (default ./.lake, or LAKE_DIR)")
+
+
+def add_user_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--user", default=DEFAULT_USER, metavar="NAME", help=f"whose history (default {DEFAULT_USER!r})"
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings object from the environment, with the command line's --lake on top."""
+    from cli.__main__ import UserError
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    if getattr(args, "lake", None):
+        settings = settings.with_lake_dir(args.lake)
+    return settings
+
+
+def check_user(name: str) -> str:
+    from cli.__main__ import UserError
+
+    if not _USER.match(name):
+        raise UserError(f"--user must be 1-64 letters, digits, '.', '_' or '-', not {name!r}")
+    return name

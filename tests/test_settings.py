@@ -1,0 +1,50 @@
+"""The one settings object: defaults, names, and refusal of bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from settings import DEFAULT_EXTRACT_SCHEDULE, EVENT_GRID, POLLING, Settings
+
+
+def test_defaults_select_the_embedded_lake_and_duckdb():
+    settings = Settings.from_env({})
+    assert not settings.uses_storage_account
+    assert settings.lake_dir == Path(".lake")
+    assert settings.warehouse == "duckdb"
+    assert settings.blob_trigger_source == EVENT_GRID
+    assert settings.extract_schedule == DEFAULT_EXTRACT_SCHEDULE
+    assert settings.spotify_api_url == "https://api.spotify.com/v1/"
+
+
+def test_storage_connection_in_either_form():
+    local = Settings.from_env({"DataLake": "UseDevelopmentStorage=true", "BLOB_TRIGGER_SOURCE": POLLING})
+    assert local.uses_storage_account and local.blob_trigger_source == POLLING
+    azure = Settings.from_env(
+        {
+            "DataLake__blobServiceUri": "https://a.blob.core.windows.net",
+            "DataLake__queueServiceUri": "https://a.queue.core.windows.net",
+            "DataLake__clientId": "00000000-0000-0000-0000-000000000001",
+            "SYNAPSE_SERVER": "ws.sql.azuresynapse.net",
+        }
+    )
+    assert azure.uses_storage_account and azure.warehouse == "synapse"
+    assert azure.managed_identity_client_id.endswith("1")
+
+
+@pytest.mark.parametrize(("name", "value"), [("BLOB_TRIGGER_SOURCE", "Polling"), ("WAREHOUSE", "sqlite")])
+def test_bad_values_are_refused_with_the_setting_name(name, value):
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_secrets_stay_out_of_repr():
+    settings = Settings.from_env({"SPOTIFY_CLIENT_SECRET": "s3cr3t", "SPOTIFY_REFRESH_TOKEN": "r3fr3sh"})
+    assert "s3cr3t" not in repr(settings) and "r3fr3sh" not in repr(settings)
+
+
+def test_settings_are_frozen():
+    with pytest.raises(AttributeError):
+        Settings().warehouse = "synapse"
