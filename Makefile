@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LAKE ?= .lake/demo
 SAMPLE := samples/my_spotify_data.zip
+# checkov (Bicep security scan in tests/infra/) lives in its own venv: it pins old pycep/packaging.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 
 .PHONY: demo test lint format install install-dev bench sample clean
 
@@ -21,8 +24,14 @@ node_modules/.bin/azurite: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev node_modules/.bin/azurite
+install-dev: $(VENV)/.installed-dev node_modules/.bin/azurite $(CHECKOV_VENV)/.installed
 
 ## make demo: set up, ingest the bundled sample export into a fresh folder lake, print the summary.
 demo: install

@@ -1,0 +1,16 @@
+// The function app's user-assigned managed identity: one identity for storage, Key Vault,
+// Application Insights and Synapse, so every grant names the same principal.
+param name string
+param location string
+param tags object = {}
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: name
+  location: location
+  tags: tags
+}
+
+output id string = identity.id
+output name string = identity.name
+output clientId string = identity.properties.clientId
+output principalId string = identity.properties.principalId
