@@ -56,18 +56,22 @@ def sniff_kind(record: dict) -> str | None:
     return None
 
 
-_TS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z?$")
-_END_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+# ASCII digits only, and fullmatch: `$` alone would accept a trailing newline.
+_TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z?", re.ASCII)
+_END_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", re.ASCII)
 
 
 def _bad_time(value, pattern: re.Pattern, fmt_len: int) -> bool:
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         return True
     try:
         datetime.fromisoformat(value[:fmt_len].replace(" ", "T"))
     except ValueError:
         return True
     return False
+
+
+_MAX_MS = 2**63 - 1  # streams.ms_played is int64
 
 
 def record_problem(kind: str, record) -> str | None:
@@ -90,6 +94,6 @@ def record_problem(kind: str, record) -> str | None:
     ms = record.get(ms_key)
     if ms is None:
         return f"missing {ms_key}"
-    if isinstance(ms, bool) or not isinstance(ms, int) or ms < 0:
+    if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= _MAX_MS:
         return f"bad {ms_key}"
     return None
