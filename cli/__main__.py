@@ -12,11 +12,10 @@ import importlib
 import logging
 import sys
 
+from cli.common import UserError
+
 COMMANDS = ("ingest", "wrapped", "extract", "load", "auth")
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, exit status 2."""
+__all__ = ["COMMANDS", "UserError", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,16 @@ import re
 from settings import Settings
 
 DEFAULT_USER = "me"
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2.
+
+    Defined here, not in __main__: `python -m cli` runs __main__ as a second module object,
+    and a class defined there would not match the one the commands raise.
+    """
+
+
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -23,8 +33,6 @@ def add_user_option(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """The settings object from the environment, with the command line's --lake on top."""
-    from cli.__main__ import UserError
-
     try:
         settings = Settings.from_env()
     except ValueError as error:
@@ -35,8 +43,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def check_user(name: str) -> str:
-    from cli.__main__ import UserError
-
     if not _USER.match(name):
         raise UserError(f"--user must be 1-64 letters, digits, '.', '_' or '-', not {name!r}")
     return name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cli.common import add_lake_options, add_user_option, check_user, settings_from
+from cli.common import UserError, add_lake_options, add_user_option, check_user, settings_from
 
 
 def add_parser(subparsers) -> None:
@@ -43,7 +43,6 @@ def describe(name: str, summary) -> str:
 
 
 def run(args) -> int:
-    from cli.__main__ import UserError
     from pipeline import UploadRefused, ingest
 
     user = check_user(args.user)

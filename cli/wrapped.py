@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from cli.common import add_lake_options, add_user_option, check_user, settings_from
+from cli.common import UserError, add_lake_options, add_user_option, check_user, settings_from
 
 
 def add_parser(subparsers) -> None:
@@ -23,7 +23,6 @@ def add_parser(subparsers) -> None:
 
 
 def _date(value: str | None, option: str) -> date | None:
-    from cli.__main__ import UserError
 
     if value is None:
         return None
@@ -73,7 +72,6 @@ def render(summary: dict) -> str:
 
 
 def run(args) -> int:
-    from cli.__main__ import UserError
     from load.warehouse import open_warehouse
     from load.wrapped import wrapped
     from storage import open_lake

@@ -1,0 +1,404 @@
+"""raw/exports/... history files → curated `streams` (and `rejects`) Parquet, one file each.
+
+Layout in raw: `exports/<user>/<upload-id>/<kind>/<entry path>`, kind one of
+extract.export.formats.HISTORY_KINDS. `curate_history` is the pure core: one JSON array file in,
+two Arrow tables out with exactly the `streams` and `rejects` schemas of transform/schema.py.
+`curate_export_file` is the shell around it: user id, lake I/O, Parquet, the load message.
+
+DuckDB parses the file with explicit columns (no sniffing), every field read as VARCHAR, or as
+JSON where the JSON type matters, so one odd value never fails a file. The SQL validates each
+record by the rule of extract.export.formats.record_problem (tests/transform/test_rule_parity.py
+keeps the two in step) and normalises the rest. Usernames, IP addresses and user agents are
+never even read. Curation does not dedupe: the loader drops exact duplicates by `stream_key`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from extract.export.formats import ACCOUNT_PODCAST, EXTENDED, HISTORY_KINDS
+from load.message import CuratedFile, LoadMessage
+from settings import CURATED_CONTAINER, RAW_CONTAINER
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+logger = logging.getLogger(__name__)
+
+PARQUET_COMPRESSION = "zstd"
+SOURCE_EXTENDED = "extended"
+SOURCE_ACCOUNT = "account"
+
+# Fields of every extended vintage that we keep. Absent ones (audiobook_* before late 2024) read
+# as NULL; username, ip_addr(_decrypted) and user_agent_decrypted are not columns, so never read.
+_EXTENDED_COLUMNS = {
+    "ts": "VARCHAR",
+    "ms_played": "JSON",  # JSON, so that 1.0, true and "12" can be told from an integer
+    "platform": "VARCHAR",
+    "conn_country": "VARCHAR",
+    "master_metadata_track_name": "VARCHAR",
+    "master_metadata_album_artist_name": "VARCHAR",
+    "master_metadata_album_album_name": "VARCHAR",
+    "spotify_track_uri": "VARCHAR",
+    "episode_name": "VARCHAR",
+    "episode_show_name": "VARCHAR",
+    "spotify_episode_uri": "VARCHAR",
+    "audiobook_title": "VARCHAR",
+    "audiobook_uri": "VARCHAR",
+    "audiobook_chapter_uri": "VARCHAR",
+    "audiobook_chapter_title": "VARCHAR",
+    "reason_start": "VARCHAR",
+    "reason_end": "VARCHAR",
+    "shuffle": "VARCHAR",
+    "skipped": "VARCHAR",
+    "offline": "VARCHAR",
+    "offline_timestamp": "VARCHAR",
+    "incognito_mode": "VARCHAR",
+}
+_ACCOUNT_COLUMNS = {
+    "endTime": "VARCHAR",
+    "msPlayed": "JSON",
+    "artistName": "VARCHAR",
+    "trackName": "VARCHAR",
+    "podcastName": "VARCHAR",
+    "episodeName": "VARCHAR",
+}
+
+# Records are small; the limit only has to be far above any real one.
+_MAX_OBJECT_BYTES = 64 << 20
+
+
+def _read_json(columns: dict[str, str]) -> str:
+    spec = ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in columns.items())
+    # A record whose every column reads NULL is `{}`, an object of nulls or of unknown keys... or
+    # a JSON `null` element, which SQL cannot tell apart; `all_null` marks them for a second look.
+    all_null = " AND ".join(f'"{name}" IS NULL' for name in columns)
+    return f"""
+        SELECT *, ordinality - 1 AS record_index, ({all_null}) AS all_null
+        FROM read_json($path, format = 'array', columns = {{{spec}}}, auto_detect = false,
+                       maximum_object_size = {_MAX_OBJECT_BYTES}) WITH ORDINALITY"""
+
+
+def _parsed(time: str) -> str:
+    """SQL for the time as a TIMESTAMP, NULL when it names no real time (2024-13-01, 23:60)."""
+    return f'TRY_CAST("{time}" AS TIMESTAMP)'
+
+
+def _problem(time: str, ms: str, pattern: str) -> str:
+    """SQL for formats.record_problem: NULL when valid, else its reason string.
+
+    Needs the column `parsed` (see _parsed). A time is valid when it has the shape, names a real
+    date and time, and is one Python's datetime accepts too: DuckDB's cast also takes hour 24 (as
+    the next day) and year 0, Python refuses both. `ms` is a JSON value: valid when it is a JSON
+    integer from 0 to the BIGINT maximum.
+    """
+    return f"""CASE
+        WHEN "{time}" IS NULL THEN 'missing {time}'
+        WHEN parsed IS NULL OR NOT regexp_full_match("{time}", '{pattern}')
+            OR left("{time}", 4) = '0000' OR substr("{time}", 12, 2) = '24' THEN 'bad {time}'
+        WHEN "{ms}" IS NULL THEN 'missing {ms}'
+        WHEN NOT (json_type("{ms}") IN ('UBIGINT', 'BIGINT')
+                  AND coalesce(TRY_CAST("{ms}" AS BIGINT) >= 0, false)) THEN 'bad {ms}'
+    END"""
+
+
+_TS_PROBLEM = _problem("ts", "ms_played", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z?")
+_END_TIME_PROBLEM = _problem("endTime", "msPlayed", r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+
+
+def _id(uri: str) -> str:
+    """SQL for the id in a `spotify:<type>:<id>` URI; NULL for anything else (spotify:local:...)."""
+    return (
+        f"CASE WHEN {uri} LIKE 'spotify:%:%' AND {uri} NOT LIKE 'spotify:%:%:%'"
+        f" THEN nullif(split_part({uri}, ':', 3), '') END"
+    )
+
+
+_EXTENDED_SQL = f"""
+WITH src AS ({_read_json(_EXTENDED_COLUMNS)}),
+parsed AS (SELECT *, {_parsed("ts")} AS parsed FROM src),
+named AS (
+    SELECT record_index, all_null, {_TS_PROBLEM} AS reason,
+        -- Values are computed for every row (try_, so never an error), then kept for valid ones.
+        -- to ms, truncating any fraction (epoch_ms alone would round it)
+        epoch_ms(date_trunc('millisecond', parsed))
+            AS ts_ms,
+        TRY_CAST(ms_played AS BIGINT) AS ms_played,
+        nullif(master_metadata_track_name, '') AS track_name,
+        nullif(master_metadata_album_artist_name, '') AS artist_name,
+        nullif(master_metadata_album_album_name, '') AS album_name,
+        nullif(spotify_track_uri, '') AS track_uri,
+        nullif(episode_name, '') AS episode_name,
+        nullif(episode_show_name, '') AS show_name,
+        nullif(spotify_episode_uri, '') AS episode_uri,
+        nullif(audiobook_title, '') AS audiobook_title,
+        nullif(audiobook_uri, '') AS audiobook_uri,
+        nullif(audiobook_chapter_title, '') AS chapter_title,
+        nullif(audiobook_chapter_uri, '') AS chapter_uri,
+        nullif(reason_start, '') AS reason_start,
+        nullif(reason_end, '') AS reason_end,
+        TRY_CAST(shuffle AS BOOLEAN) AS shuffle,
+        TRY_CAST(skipped AS BOOLEAN) AS skipped,
+        TRY_CAST(offline AS BOOLEAN) AS offline,
+        TRY_CAST(offline_timestamp AS DOUBLE) AS offline_number,
+        TRY_CAST(incognito_mode AS BOOLEAN) AS incognito,
+        nullif(platform, '') AS platform_raw,
+        nullif(conn_country, '') AS conn_country
+    FROM parsed
+)
+SELECT record_index, all_null, reason,
+    -- exact-duplicate identity: (ts, track URI, ms_played), artist + track when there is no URI
+    md5(concat(
+        ts_ms::VARCHAR, chr(30),
+        coalesce(track_uri, episode_uri, chapter_uri, audiobook_uri,
+                 coalesce(artist_name, '') || chr(31) || coalesce(track_name, '')),
+        chr(30), ms_played::VARCHAR)) AS stream_key,
+    ts_ms, ms_played,
+    CASE
+        WHEN audiobook_uri IS NOT NULL OR chapter_uri IS NOT NULL THEN 'audiobook'
+        WHEN episode_uri IS NOT NULL OR episode_name IS NOT NULL THEN 'podcast'
+        WHEN track_name IS NOT NULL AND artist_name IS NOT NULL THEN 'music'
+        ELSE 'unknown'
+    END AS content_type,
+    track_name, artist_name, album_name, {_id("track_uri")} AS track_id,
+    episode_name, show_name, {_id("episode_uri")} AS episode_id,
+    audiobook_title, {_id("audiobook_uri")} AS audiobook_id,
+    chapter_title, {_id("chapter_uri")} AS chapter_id,
+    reason_start, reason_end, shuffle, skipped, offline,
+    -- offline_timestamp: ms (2019-21), s (2023+), float s, or junk. Below 1e8 is junk, below
+    -- 1e11 seconds, else ms; from 1e14 ms (year 5138) it is junk too, which also bounds the cast.
+    CASE
+        WHEN offline_number < 1e8 THEN NULL
+        WHEN offline_number < 1e11 THEN CAST(floor(offline_number * 1000) AS BIGINT)
+        WHEN offline_number < 1e14 THEN CAST(floor(offline_number) AS BIGINT)
+    END AS offline_at_ms,
+    incognito, platform_raw, conn_country
+FROM named
+"""
+
+
+def _account_sql(first: str, second: str, known: str, content_type: str) -> str:
+    return f"""
+WITH src AS ({_read_json(_ACCOUNT_COLUMNS)}),
+parsed AS (SELECT *, {_parsed("endTime")} AS parsed FROM src),
+named AS (
+    SELECT record_index, all_null, {_END_TIME_PROBLEM} AS reason, endTime, parsed,
+        TRY_CAST(msPlayed AS BIGINT) AS ms_played,
+        nullif("{first}", '') AS first_name, nullif("{second}", '') AS second_name
+    FROM parsed
+)
+SELECT record_index, all_null, reason,
+    md5(concat_ws(chr(30), 'account', endTime, coalesce(first_name, ''), coalesce(second_name, ''),
+        ms_played::VARCHAR)) AS stream_key,
+    epoch_ms(parsed) AS ts_ms,
+    ms_played,
+    CASE WHEN {known} THEN '{content_type}' ELSE 'unknown' END AS content_type,
+    first_name, second_name
+FROM named
+"""
+
+
+# Music files, and the legacy files that mix music and podcasts under artistName/trackName (the
+# format cannot tell them apart, so a row naming both counts as music); podcast files name a show
+# and an episode. A row naming neither is `unknown`, as in the extended history.
+_MUSIC_SQL = _account_sql(
+    "artistName", "trackName", "first_name IS NOT NULL AND second_name IS NOT NULL", "music"
+)
+_PODCAST_SQL = _account_sql(
+    "podcastName", "episodeName", "first_name IS NOT NULL OR second_name IS NOT NULL", "podcast"
+)
+
+
+@functools.cache
+def _engine():
+    """One in-memory DuckDB per process; each call takes its own cursor (thread-safe). It holds no
+    tables or state between calls, and saves ~15 ms per file over a fresh connection."""
+    import duckdb
+
+    return duckdb.connect(":memory:", config={"threads": 2})
+
+
+def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tuple[pa.Table, pa.Table]:
+    """One history file → (streams, rejects), Arrow tables with exactly the declared schemas.
+
+    `json_path` holds a JSON array of records of `kind` (extract.export.formats.HISTORY_KINDS).
+    A record that fails formats.record_problem goes to rejects with its 0-based position and the
+    same reason; every other record is one stream, in file order. Pure: the same file and
+    arguments always give the same tables. Raises ValueError, before anything is produced, when
+    the file is not a JSON array of objects.
+
+    stream_key = md5 hex of (ts in epoch ms, first of track/episode/chapter/audiobook URI else
+    artist + track, ms_played) for extended rows, and of ("account", endTime, artist or show,
+    track or episode, msPlayed) for account rows: the same play in two files or two uploads gets
+    the same key. Duplicates are kept here; the loader drops them.
+    """
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from transform.schema import REJECTS, STREAMS
+
+    if kind not in HISTORY_KINDS:
+        raise ValueError(f"{origin}: not a history kind: {kind!r}")
+    sql = _EXTENDED_SQL if kind == EXTENDED else _PODCAST_SQL if kind == ACCOUNT_PODCAST else _MUSIC_SQL
+    _check_starts_like_array(json_path, origin)
+    con = _engine().cursor()
+    try:
+        table = con.sql(sql, params={"path": str(json_path)}).to_arrow_table()
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+        # Malformed JSON or a non-object element: the upload stage should have refused the file.
+        detail = str(error).splitlines()[0].replace(f' in file "{json_path}"', "").replace(str(json_path), "")
+        raise ValueError(f"{origin}: not a JSON array of objects: {detail}") from None
+    finally:
+        con.close()
+
+    # DuckDB keeps insertion order (file order) by default; sort only if it ever did not.
+    index = table["record_index"]
+    if len(index) > 1 and not pc.all(pc.less(index.slice(0, len(index) - 1), index.slice(1))).as_py():
+        table = table.sort_by("record_index")
+    ok = pc.is_null(table["reason"])
+    bad = table.filter(pc.invert(ok))
+    if bad.num_rows and pc.any(bad["all_null"]).as_py():
+        _refuse_null_elements(json_path, origin, bad.filter(bad["all_null"])["record_index"].to_pylist())
+    good = table.filter(ok)
+    n = good.num_rows
+
+    def const(value: str) -> pa.Array:
+        return pa.nulls(n, pa.string()).fill_null(value)
+
+    def null(field: str) -> pa.Array:
+        return pa.nulls(n, STREAMS.field(field).type)
+
+    columns = {
+        "user_id": const(user_id),
+        "stream_key": good["stream_key"],
+        "source": const(SOURCE_EXTENDED if kind == EXTENDED else SOURCE_ACCOUNT),
+        "ts": good["ts_ms"].cast(STREAMS.field("ts").type),
+        "ms_played": good["ms_played"],
+        "content_type": good["content_type"],
+        "origin": const(origin),
+    }
+    if kind == EXTENDED:
+        for name in STREAMS.names:
+            if name not in columns and name not in ("offline_at", "platform"):
+                columns[name] = good[name]
+        columns["offline_at"] = good["offline_at_ms"].cast(STREAMS.field("offline_at").type)
+        columns["platform"] = _platform_families(good["platform_raw"])
+    elif kind == ACCOUNT_PODCAST:
+        columns["show_name"], columns["episode_name"] = good["first_name"], good["second_name"]
+    else:
+        columns["artist_name"], columns["track_name"] = good["first_name"], good["second_name"]
+    streams = pa.table(
+        [columns[name] if name in columns else null(name) for name in STREAMS.names], names=STREAMS.names
+    )
+    rejects = pa.table(
+        {
+            "user_id": pa.nulls(bad.num_rows, pa.string()).fill_null(user_id),
+            "origin": pa.nulls(bad.num_rows, pa.string()).fill_null(origin),
+            "record_index": bad["record_index"],
+            "reason": bad["reason"],
+        }
+    )
+    return streams.cast(STREAMS), rejects.cast(REJECTS)
+
+
+def _check_starts_like_array(json_path: Path, origin: str) -> None:
+    # DuckDB reads an empty file as an empty array; an empty file is not an export file.
+    with open(json_path, "rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        raise ValueError(f"{origin}: not a JSON array of objects: the file is empty")
+
+
+def _refuse_null_elements(json_path: Path, origin: str, indexes: list[int]) -> None:
+    """Raise ValueError if any of these array positions holds JSON `null` rather than an object."""
+    import orjson
+
+    records = orjson.loads(json_path.read_bytes())
+    for index in indexes:
+        if records[index] is None:
+            raise ValueError(f"{origin}: not a JSON array of objects: record {index} is null")
+
+
+def _platform_families(raw):
+    """Map raw platform strings to families once per distinct value (a file has a handful)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from transform.platform import platform_family
+
+    distinct = pc.unique(raw)
+    families = pa.array([platform_family(value) for value in distinct.to_pylist()], pa.string())
+    return pc.take(families, pc.index_in(raw, value_set=distinct))
+
+
+def parse_export_path(path: str) -> tuple[str, str, str, str] | None:
+    """`exports/<user>/<upload-id>/<kind>/<entry path>` → (user, upload id, kind, entry path), else None."""
+    parts = path.split("/")
+    if len(parts) < 5 or parts[0] != "exports" or any(not part for part in parts[1:]):
+        return None
+    user, upload_id, kind = parts[1], parts[2], parts[3]
+    if kind not in HISTORY_KINDS:
+        return None
+    return user, upload_id, kind, "/".join(parts[4:])
+
+
+def curated_paths(user_id: str, upload_id: str, kind: str, entry: str) -> tuple[str, str]:
+    """Deterministic curated paths (streams, rejects) of one raw history file."""
+    tail = f"{user_id}/{upload_id}/{kind}/{PurePosixPath(entry).stem}.parquet"
+    return f"streams/{tail}", f"rejects/{tail}"
+
+
+# Columns that are (nearly) unique per row: a dictionary only costs time and bytes there.
+_NO_DICTIONARY = frozenset({"stream_key", "ts", "offline_at", "ms_played", "record_index"})
+
+
+def _dictionary(table) -> list[str]:
+    return [name for name in table.column_names if name not in _NO_DICTIONARY]
+
+
+def curate_export_file(lake, path: str, settings) -> LoadMessage | None:
+    """Curate one landed history file (`path` inside raw/); None when `path` is not one.
+
+    Writes `curated/streams/<user_id>/<upload-id>/<kind>/<stem>.parquet` and, when some records
+    were set aside, the same path under `rejects/`; each atomically, each overwritten on a re-run,
+    so curating a file twice gives the same files. Returns the load message naming them.
+    """
+    import pyarrow.parquet as pq
+
+    from transform.pseudonym import user_id as pseudonymous_id
+    from transform.pseudonym import user_id_key
+
+    parsed = parse_export_path(path)
+    if parsed is None:
+        logger.info("raw exports file not in the <user>/<upload-id>/<kind>/<file> layout, skipped")
+        return None
+    label, upload_id, kind, entry = parsed
+    uid = pseudonymous_id(label, user_id_key(lake, settings))
+    origin = f"{upload_id}/{kind}/{PurePosixPath(entry).name}"  # never the user label
+    with lake.local_path(RAW_CONTAINER, path) as local:
+        streams, rejects = curate_history(local, kind, uid, origin)
+
+    streams_path, rejects_path = curated_paths(uid, upload_id, kind, entry)
+    files = [CuratedFile("streams", streams_path, streams.num_rows)]
+    if rejects.num_rows:
+        files.append(CuratedFile("rejects", rejects_path, rejects.num_rows))
+    else:
+        lake.delete(CURATED_CONTAINER, rejects_path)  # one left by an older rule would mislead
+    with tempfile.TemporaryDirectory(prefix="curate-") as tmp:
+        for table, curated in zip((streams, rejects), files, strict=False):
+            local = Path(tmp, curated.dataset + ".parquet")
+            pq.write_table(table, local, compression=PARQUET_COMPRESSION, use_dictionary=_dictionary(table))
+            lake.write_file(CURATED_CONTAINER, curated.path, local)
+    logger.info(
+        "curated %s for user %s: %d streams, %d records set aside",
+        origin,
+        uid,
+        streams.num_rows,
+        rejects.num_rows,
+    )
+    return LoadMessage(source=f"{RAW_CONTAINER}/{path}", files=tuple(files))
