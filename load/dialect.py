@@ -1,0 +1,265 @@
+"""The two SQL dialects the one load plan renders to: DuckDB (embedded) and T-SQL (Synapse).
+
+Everything else (load.plan, load.views, load.wrapped) writes its SQL once, from shared templates,
+and asks the dialect only for what really differs: types, quoting, literals, date arithmetic,
+TOP/LIMIT, table options, and how staged files get into a staging table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from load.tables import BIGINT, BOOL, DATE, INT, STRING, TIMESTAMP, Column, Table
+
+
+class Dialect:
+    name = ""
+    schema_prefix = ""
+
+    # -- names and literals ---------------------------------------------------------------
+    def q(self, ident: str) -> str:
+        raise NotImplementedError
+
+    def t(self, table: str) -> str:
+        """A table or view reference."""
+        return f"{self.schema_prefix}{table}"
+
+    def lit(self, value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    def timestamp_lit(self, iso: str) -> str:
+        raise NotImplementedError
+
+    def cols(self, names: Sequence[str], alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        return ", ".join(prefix + self.q(n) for n in names)
+
+    # -- types and expressions ------------------------------------------------------------
+    def type(self, column: Column) -> str:
+        raise NotImplementedError
+
+    def trunc_minute(self, expr: str) -> str:
+        raise NotImplementedError
+
+    def add_seconds(self, expr: str, seconds: int) -> str:
+        raise NotImplementedError
+
+    def int_div(self, a: str, b: str) -> str:
+        raise NotImplementedError
+
+    def to_float(self, expr: str) -> str:
+        raise NotImplementedError
+
+    def to_date(self, expr: str) -> str:
+        return f"CAST({expr} AS DATE)"
+
+    def month_start(self, expr: str) -> str:
+        raise NotImplementedError
+
+    def hour(self, expr: str) -> str:
+        raise NotImplementedError
+
+    def weekday(self, expr: str) -> str:
+        """Day of the week, Monday = 0 .. Sunday = 6, independent of session settings."""
+        raise NotImplementedError
+
+    def top(self, n: int) -> str:
+        """Goes after SELECT (T-SQL); empty where LIMIT is used."""
+        return ""
+
+    def limit(self, n: int) -> str:
+        """Goes at the end of the query (DuckDB); empty where TOP is used."""
+        return ""
+
+    # -- statements -----------------------------------------------------------------------
+    def column_defs(self, columns: Sequence[Column], not_null: bool = True) -> str:
+        return ", ".join(
+            f"{self.q(c.name)} {self.type(c)}{' NOT NULL' if not_null and not c.nullable else ''}"
+            for c in columns
+        )
+
+    def create_table(self, table: Table) -> str:
+        raise NotImplementedError
+
+    def create_staging(self, name: str, columns: Sequence[Column]) -> str:
+        raise NotImplementedError
+
+    def stage_files(self, name: str, columns: Sequence[Column], locations: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    def drop_staging(self, name: str) -> str:
+        raise NotImplementedError
+
+    def create_view(self, name: str, body: str, exists: bool) -> str:
+        raise NotImplementedError
+
+    begin = "BEGIN TRANSACTION"
+    commit = "COMMIT"
+    rollback = "ROLLBACK"
+
+
+class DuckDBDialect(Dialect):
+    name = "duckdb"
+    _TYPES: ClassVar[dict[str, str]] = {
+        STRING: "VARCHAR",
+        TIMESTAMP: "TIMESTAMP",  # naive UTC; the session runs with TimeZone = 'UTC'
+        BIGINT: "BIGINT",
+        INT: "INTEGER",
+        BOOL: "BOOLEAN",
+        DATE: "DATE",
+    }
+
+    def q(self, ident: str) -> str:
+        return '"' + ident.replace('"', '""') + '"'
+
+    def timestamp_lit(self, iso: str) -> str:
+        return f"TIMESTAMP {self.lit(iso)}"
+
+    def type(self, column: Column) -> str:
+        return self._TYPES[column.type]
+
+    def trunc_minute(self, expr: str) -> str:
+        return f"date_trunc('minute', {expr})"
+
+    def add_seconds(self, expr: str, seconds: int) -> str:
+        return f"({expr} + INTERVAL ({seconds}) SECOND)"
+
+    def int_div(self, a: str, b: str) -> str:
+        return f"({a}) // ({b})"
+
+    def to_float(self, expr: str) -> str:
+        return f"CAST({expr} AS DOUBLE)"
+
+    def month_start(self, expr: str) -> str:
+        return f"CAST(date_trunc('month', {expr}) AS DATE)"
+
+    def hour(self, expr: str) -> str:
+        return f"CAST(hour({expr}) AS INTEGER)"
+
+    def weekday(self, expr: str) -> str:
+        return f"CAST(isodow({expr}) - 1 AS INTEGER)"
+
+    def limit(self, n: int) -> str:
+        return f"LIMIT {int(n)}"
+
+    def create_table(self, table: Table) -> str:
+        return f"CREATE TABLE IF NOT EXISTS {self.t(table.name)} ({self.column_defs(table.columns)})"
+
+    def create_staging(self, name: str, columns: Sequence[Column]) -> str:
+        # Temporary: private to this connection, gone with it even after a crash.
+        return f"CREATE TEMP TABLE {name} ({self.column_defs(columns, not_null=False)})"
+
+    def stage_files(self, name: str, columns: Sequence[Column], locations: Sequence[str]) -> str:
+        files = ", ".join(self.lit(str(p)) for p in locations)
+        names = self.cols([c.name for c in columns])
+        # Columns by name, so a file's column order never matters; the loader has checked the schema.
+        return f"INSERT INTO {name} ({names}) SELECT {names} FROM read_parquet([{files}])"
+
+    def drop_staging(self, name: str) -> str:
+        return f"DROP TABLE IF EXISTS {name}"
+
+    def create_view(self, name: str, body: str, exists: bool) -> str:
+        return f"CREATE OR REPLACE VIEW {self.t(name)} AS {body}"
+
+
+class TSqlDialect(Dialect):
+    """Synapse dedicated SQL pool. Tables live in dbo; staging tables are per-load dbo tables."""
+
+    name = "tsql"
+    schema_prefix = "dbo."
+    _TYPES: ClassVar[dict[str, str]] = {
+        TIMESTAMP: "DATETIME2(3)",
+        BIGINT: "BIGINT",
+        INT: "INT",
+        BOOL: "BIT",
+        DATE: "DATE",
+    }
+
+    def __init__(self, credential: str = "IDENTITY = 'Managed Identity'"):
+        # COPY INTO reads the data lake as the workspace's managed identity (.dfs endpoint).
+        self.credential = credential
+
+    def q(self, ident: str) -> str:
+        return "[" + ident.replace("]", "]]") + "]"
+
+    def lit(self, value: str) -> str:
+        return "N" + super().lit(value)
+
+    def timestamp_lit(self, iso: str) -> str:
+        return f"CAST({self.lit(iso)} AS DATETIME2(3))"
+
+    def type(self, column: Column) -> str:
+        if column.type == STRING:
+            return f"NVARCHAR({column.length})"
+        return self._TYPES[column.type]
+
+    def trunc_minute(self, expr: str) -> str:
+        base = "CAST('2000-01-01' AS DATETIME2(3))"
+        return f"DATEADD(minute, DATEDIFF(minute, {base}, {expr}), {base})"
+
+    def add_seconds(self, expr: str, seconds: int) -> str:
+        return f"DATEADD(second, {seconds}, {expr})"
+
+    def int_div(self, a: str, b: str) -> str:
+        return f"({a}) / ({b})"  # integer operands: integer division
+
+    def to_float(self, expr: str) -> str:
+        return f"CAST({expr} AS FLOAT)"
+
+    def month_start(self, expr: str) -> str:
+        return f"DATEFROMPARTS(YEAR({expr}), MONTH({expr}), 1)"
+
+    def hour(self, expr: str) -> str:
+        return f"DATEPART(hour, {expr})"
+
+    def weekday(self, expr: str) -> str:
+        # Not DATEPART(weekday): that depends on SET DATEFIRST. 1900-01-01 was a Monday.
+        return f"DATEDIFF(day, CAST('1900-01-01' AS DATE), CAST({expr} AS DATE)) % 7"
+
+    def top(self, n: int) -> str:
+        return f"TOP ({int(n)})"
+
+    def _with(self, distribution: str, clustered_index: Sequence[str]) -> str:
+        index = f"CLUSTERED INDEX ({self.cols(clustered_index)})" if clustered_index else "HEAP"
+        if distribution.startswith("HASH("):
+            distribution = f"HASH({self.q(distribution[5:-1])})"
+        return f"WITH (DISTRIBUTION = {distribution}, {index})"
+
+    def create_table(self, table: Table) -> str:
+        return (
+            f"CREATE TABLE {self.t(table.name)} ({self.column_defs(table.columns)}) "
+            f"{self._with(table.distribution, table.clustered_index)}"
+        )
+
+    def create_staging(self, name: str, columns: Sequence[Column]) -> str:
+        # Round-robin heaps load fastest. A dbo table named per load (not a #temp table), so COPY
+        # INTO can fill it and concurrent loads never share one; dropped when the load ends.
+        return (
+            f"CREATE TABLE {self.t(name)} ({self.column_defs(columns, not_null=False)}) "
+            f"{self._with('ROUND_ROBIN', ())}"
+        )
+
+    def stage_files(self, name: str, columns: Sequence[Column], locations: Sequence[str]) -> str:
+        # Parquet columns map by position; curated files have exactly the staging column order.
+        files = ", ".join("'" + loc.replace("'", "''") + "'" for loc in locations)
+        return (
+            f"COPY INTO {self.t(name)} FROM {files} "
+            f"WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = ({self.credential}), MAXERRORS = 0)"
+        )
+
+    def drop_staging(self, name: str) -> str:
+        # Also runs before CREATE, so a retried load never trips over its own leftovers.
+        return f"IF OBJECT_ID({self.lit(self.t(name))}, N'U') IS NOT NULL DROP TABLE {self.t(name)}"
+
+    def create_view(self, name: str, body: str, exists: bool) -> str:
+        # No CREATE OR ALTER on dedicated pools: the caller knows whether the view exists.
+        return f"{'ALTER' if exists else 'CREATE'} VIEW {self.t(name)} AS {body}"
+
+    begin = "BEGIN TRANSACTION"
+    commit = "COMMIT TRANSACTION"
+    rollback = "ROLLBACK TRANSACTION"
+
+
+DUCKDB = DuckDBDialect()
+TSQL = TSqlDialect()

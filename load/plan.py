@@ -1,0 +1,421 @@
+"""The load plan: one load message in, an ordered list of steps out, rendered per SQL dialect.
+
+Pure: no connection, no clock, no lake. `build_plan` decides what a message does (which staging
+tables, which merge per dataset, what to count); `render_plan` turns the same plan into DuckDB
+or T-SQL statements, each tagged with its phase:
+
+  setup    staging DDL, staging loads (DuckDB read_parquet / Synapse COPY INTO), staging dedupe
+  begin    one transaction for the whole message ...
+  txn      ... deletes and inserts on the warehouse tables, and the bookkeeping row per file
+  commit
+  cleanup  drop the staging tables (always runs, success or not)
+
+Synapse forbids DDL inside a user transaction, so staging DDL stays in `setup`; the warehouse
+tables change only between `begin` and `commit`, so a failure leaves them exactly as before.
+
+Merge semantics (idempotent, and the result does not depend on the order messages arrive in):
+- streams: exact duplicates by (user_id, stream_key), within the staged files too; the smallest
+  origin wins so replays from another upload change nothing. An account-data row is the same
+  stream as an extended row with the same user, end minute, artist, track and ms_played; the
+  extended row wins. A Web API play is the same stream as an export row (extended or account) of
+  the same user within ±60 s with the same track_id (account rows: same artist and track); the
+  export row wins. Winners delete the losers already loaded; losers arriving later are skipped.
+- rejects: rows of the same (user, origin) are replaced.
+- tracks/albums/artists: upsert by id, the latest `fetched_at` wins.
+- track_artists / artist_genres / top_items: rows with the same key are replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from load.dialect import Dialect
+from load.message import CuratedFile, LoadMessage
+from load.tables import LOAD_FILE, TABLE_BY_DATASET, TABLES, Column, Table
+from load.views import VIEWS
+
+EXPORT_SOURCES = ("extended", "account")
+API_MATCH_SECONDS = 60
+
+Locate = Callable[[str], str]  # curated path -> what the dialect's loader reads (local path / URL)
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    phase: str  # setup | begin | txn | commit | cleanup
+    capture: str | None = None  # the executor stores this single-value query's result under it
+
+
+# -- steps ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateStaging:
+    name: str
+    columns: tuple[Column, ...]
+    phase = "setup"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        return [d.drop_staging(self.name), d.create_staging(self.name, self.columns)]
+
+
+@dataclass(frozen=True)
+class StageFiles:
+    name: str
+    columns: tuple[Column, ...]
+    paths: tuple[str, ...]
+    phase = "setup"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        return [d.stage_files(self.name, self.columns, [locate(p) for p in self.paths])]
+
+
+@dataclass(frozen=True)
+class Count:
+    """A single number the load result is computed from (staged rows, a user's streams)."""
+
+    capture: str
+    table: str
+    users_in: str | None = None  # only rows whose user_id is in this staging table
+    phase: str = "setup"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        where = ""
+        if self.users_in:
+            where = f" WHERE user_id IN (SELECT user_id FROM {d.t(self.users_in)})"
+        return [f"SELECT COUNT(*) FROM {d.t(self.table)}{where}"]
+
+
+@dataclass(frozen=True)
+class Dedupe:
+    """Staged rows → the clean staging table: one row per key (first by `order`), or DISTINCT."""
+
+    source: str
+    target: str
+    columns: tuple[str, ...]
+    partition: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()
+    phase = "setup"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        cols = d.cols(self.columns)
+        if not self.partition:
+            return [f"INSERT INTO {d.t(self.target)} ({cols}) SELECT DISTINCT {cols} FROM {d.t(self.source)}"]
+        window = f"PARTITION BY {d.cols(self.partition)} ORDER BY {', '.join(self.order)}"
+        return [
+            f"INSERT INTO {d.t(self.target)} ({cols}) SELECT {d.cols(self.columns, 'r')} FROM "
+            f"(SELECT {cols}, ROW_NUMBER() OVER ({window}) AS rn FROM {d.t(self.source)}) AS r "
+            "WHERE r.rn = 1"
+        ]
+
+
+@dataclass(frozen=True)
+class Begin:
+    phase = "begin"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        return [d.begin]
+
+
+@dataclass(frozen=True)
+class Commit:
+    phase = "commit"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        return [d.commit]
+
+
+def _same_stream_account(d: Dialect, ext: str, acc: str) -> str:
+    """`ext` (an extended row) and `acc` (an account-data row) are the same stream."""
+    return (
+        f"{ext}.user_id = {acc}.user_id AND {d.trunc_minute(f'{ext}.ts')} = {acc}.ts"
+        f" AND {ext}.artist_name = {acc}.artist_name AND {ext}.track_name = {acc}.track_name"
+        f" AND {ext}.ms_played = {acc}.ms_played"
+    )
+
+
+def _same_stream_api(d: Dialect, api: str, exp: str) -> str:
+    """`api` (a Web API play) and `exp` (an export row) are the same stream."""
+    low, high = d.add_seconds(f"{exp}.ts", -API_MATCH_SECONDS), d.add_seconds(f"{exp}.ts", API_MATCH_SECONDS)
+    return (
+        f"{api}.user_id = {exp}.user_id AND {api}.ts BETWEEN {low} AND {high}"
+        f" AND ({api}.track_id = {exp}.track_id OR ({exp}.source = {d.lit('account')}"
+        f" AND {api}.artist_name = {exp}.artist_name AND {api}.track_name = {exp}.track_name))"
+    )
+
+
+@dataclass(frozen=True)
+class MergeStreams:
+    staging: str
+    columns: tuple[str, ...]
+    table: str = "fact_stream"
+    phase = "txn"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        t, f, s = d.t(self.table), self.table, d.t(self.staging)  # f: the target's exposed name
+        account, extended, api = d.lit("account"), d.lit("extended"), d.lit("api")
+        export = "(" + ", ".join(d.lit(x) for x in EXPORT_SOURCES) + ")"
+        cols = d.cols(self.columns)
+        return [
+            # 1. exact duplicates: the copy with the smallest origin is kept, whichever came first
+            f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {s} AS s WHERE s.user_id = {f}.user_id"
+            f" AND s.stream_key = {f}.stream_key AND s.origin < {f}.origin)",
+            # 2. staged extended rows replace the account-data rows of the same streams
+            f"DELETE FROM {t} WHERE {f}.source = {account} AND EXISTS (SELECT 1 FROM {s} AS s"
+            f" WHERE s.source = {extended} AND {_same_stream_account(d, 's', f)})",
+            # 3. staged export rows replace the Web API plays of the same streams
+            f"DELETE FROM {t} WHERE {f}.source = {api} AND EXISTS (SELECT 1 FROM {s} AS s"
+            f" WHERE s.source IN {export} AND {_same_stream_api(d, f, 's')})",
+            # 4. insert what is new: not an exact duplicate, not beaten by a loaded or staged row
+            f"INSERT INTO {t} ({cols}) SELECT {d.cols(self.columns, 's')} FROM {s} AS s"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {t} AS f"
+            f" WHERE f.user_id = s.user_id AND f.stream_key = s.stream_key)"
+            f" AND NOT EXISTS (SELECT 1 FROM {t} AS f WHERE s.source = {account}"
+            f" AND f.source = {extended} AND {_same_stream_account(d, 'f', 's')})"
+            f" AND NOT EXISTS (SELECT 1 FROM {s} AS e WHERE s.source = {account}"
+            f" AND e.source = {extended} AND {_same_stream_account(d, 'e', 's')})"
+            f" AND NOT EXISTS (SELECT 1 FROM {t} AS f WHERE s.source = {api}"
+            f" AND f.source IN {export} AND {_same_stream_api(d, 's', 'f')})"
+            f" AND NOT EXISTS (SELECT 1 FROM {s} AS x WHERE s.source = {api}"
+            f" AND x.source IN {export} AND {_same_stream_api(d, 's', 'x')})",
+        ]
+
+
+@dataclass(frozen=True)
+class ReplaceRows:
+    """Rows whose key values appear in staging are replaced by the staged rows."""
+
+    table: str
+    staging: str
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    phase = "txn"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        t, s = d.t(self.table), d.t(self.staging)
+        match = " AND ".join(f"s.{d.q(k)} = {self.table}.{d.q(k)}" for k in self.keys)
+        cols = d.cols(self.columns)
+        return [
+            f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {s} AS s WHERE {match})",
+            f"INSERT INTO {t} ({cols}) SELECT {cols} FROM {s}",
+        ]
+
+
+@dataclass(frozen=True)
+class UpsertLatest:
+    """Upsert by id; a staged row replaces a loaded one only if fetched at the same time or later."""
+
+    table: str
+    staging: str
+    key: str
+    columns: tuple[str, ...]
+    phase = "txn"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        t, s, k = d.t(self.table), d.t(self.staging), d.q(self.key)
+        return [
+            f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {s} AS s WHERE s.{k} = {self.table}.{k}"
+            f" AND s.fetched_at >= {self.table}.fetched_at)",
+            f"INSERT INTO {t} ({d.cols(self.columns)}) SELECT {d.cols(self.columns, 's')} FROM {s} AS s"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {t} AS x WHERE x.{k} = s.{k})",
+        ]
+
+
+@dataclass(frozen=True)
+class RecordFiles:
+    """Bookkeeping: these curated files are in the warehouse (replayed files: same rows)."""
+
+    files: tuple[CuratedFile, ...]
+    source: str
+    loaded_at: str  # ISO timestamp, UTC
+    phase = "txn"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        t = d.t(LOAD_FILE.name)
+        paths = ", ".join(d.lit(f.path) for f in self.files)
+        rows = " UNION ALL ".join(
+            f"SELECT {d.lit(f.path)}, {d.lit(f.dataset)}, {int(f.rows)}, {d.lit(self.source)}, "
+            f"{d.timestamp_lit(self.loaded_at)}"
+            for f in self.files
+        )
+        return [
+            f"DELETE FROM {t} WHERE {d.q('path')} IN ({paths})",
+            f"INSERT INTO {t} ({d.cols(LOAD_FILE.column_names)}) {rows}",
+        ]
+
+
+@dataclass(frozen=True)
+class DropStaging:
+    name: str
+    phase = "cleanup"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        return [d.drop_staging(self.name)]
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    source: str
+    files: tuple[CuratedFile, ...]
+    steps: tuple = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not self.files
+
+
+class PlanError(ValueError):
+    """The message cannot be planned (an unknown dataset)."""
+
+
+def staged_name(tag: str, dataset: str) -> str:
+    return f"stg_{tag}_{dataset}"
+
+
+def _merge_step(table: Table, staging: str):
+    names = table.column_names
+    if table.merge == "streams":
+        return MergeStreams(staging=staging, columns=names, table=table.name)
+    if table.merge == "upsert_latest":
+        return UpsertLatest(table=table.name, staging=staging, key=table.keys[0], columns=names)
+    if table.merge == "replace":
+        return ReplaceRows(table=table.name, staging=staging, keys=table.keys, columns=names)
+    raise PlanError(f"no merge rule {table.merge!r} for {table.name}")
+
+
+def _dedupe_step(table: Table, staged_in: str, staging: str) -> Dedupe:
+    names = table.column_names
+    if table.merge == "streams":
+        # Same key, same stream: keep one, deterministically (smallest origin, as in MergeStreams).
+        return Dedupe(staged_in, staging, names, partition=table.keys, order=("origin", "ts"))
+    if table.merge == "upsert_latest":
+        return Dedupe(staged_in, staging, names, partition=table.keys, order=("fetched_at DESC", "name"))
+    return Dedupe(staged_in, staging, names)
+
+
+def build_plan(message: LoadMessage, tag: str, loaded_at: str) -> Plan:
+    """The ordered steps that load exactly the files of `message`, in one transaction.
+
+    `tag` makes the staging table names unique to this load; `loaded_at` (ISO, UTC) is recorded
+    in the bookkeeping table. Raises PlanError for a dataset the warehouse has no table for.
+    """
+    if not message.files:
+        return Plan(message.source, ())
+    by_dataset: dict[str, list[str]] = {}
+    for file in message.files:
+        if file.dataset not in TABLE_BY_DATASET:
+            raise PlanError(f"unknown curated dataset {file.dataset!r} in {file.path}")
+        paths = by_dataset.setdefault(file.dataset, [])
+        if file.path not in paths:
+            paths.append(file.path)
+    tables = [t for t in TABLES if t.dataset in by_dataset]  # fixed order: streams first
+
+    setup, txn, cleanup = [], [], []
+    for table in tables:
+        staging, staged_in = staged_name(tag, table.dataset), staged_name(tag, table.dataset) + "_in"
+        setup += [
+            CreateStaging(staged_in, table.columns),
+            CreateStaging(staging, table.columns),
+            StageFiles(staged_in, table.columns, tuple(by_dataset[table.dataset])),
+            Count(f"staged:{table.dataset}", staged_in),
+            _dedupe_step(table, staged_in, staging),
+        ]
+        cleanup += [DropStaging(staged_in), DropStaging(staging)]
+        if table.merge == "streams":
+            txn.append(Count("before:streams", table.name, users_in=staging, phase="txn"))
+            txn.append(_merge_step(table, staging))
+            txn.append(Count("after:streams", table.name, users_in=staging, phase="txn"))
+        else:
+            txn.append(_merge_step(table, staging))
+    txn.append(RecordFiles(tuple(message.files), message.source, loaded_at))
+    return Plan(message.source, tuple(message.files), tuple([*setup, Begin(), *txn, Commit(), *cleanup]))
+
+
+def render_plan(plan: Plan, dialect: Dialect, locate: Locate | Mapping[str, str]) -> list[Statement]:
+    """The plan as statements of one dialect; `locate` maps a curated path to its location."""
+    if isinstance(locate, Mapping):
+        locate = locate.__getitem__
+    statements = []
+    for step in plan.steps:
+        capture = getattr(step, "capture", None)
+        for sql in step.render(dialect, locate):
+            statements.append(Statement(sql, step.phase, capture))
+    return statements
+
+
+def plan_paths(plan: Plan) -> list[tuple[str, str]]:
+    """(dataset, path) of every file the plan stages, in order."""
+    return [(f.dataset, f.path) for f in plan.files]
+
+
+# -- schema (tables and views) ------------------------------------------------------------------
+
+
+def schema_statements(dialect: Dialect, existing: Iterable[str] = ()) -> list[str]:
+    """DDL creating the tables that do not exist yet, and (re)defining every view."""
+    existing = {name.lower() for name in existing}
+    statements = [dialect.create_table(t) for t in TABLES if t.name not in existing]
+    statements += [dialect.create_view(v.name, v.body(dialect), v.name in existing) for v in VIEWS]
+    return statements
+
+
+# -- curated files -> messages (the CLI's view of the lake) ------------------------------------
+
+
+def group_curated(paths: Iterable[str], loaded: Iterable[str] = ()) -> list[LoadMessage]:
+    """Curated paths not loaded yet, grouped into one message per source file.
+
+    Curation writes `<dataset>/<rest>` for every dataset a raw file produced (streams and rejects
+    share `<rest>`), so files with the same `<rest>` (extension aside) load together. Paths of
+    unknown datasets and non-Parquet files are ignored. Rows are unknown here (0).
+    """
+    loaded = set(loaded)
+    groups: dict[str, list[CuratedFile]] = {}
+    for path in paths:
+        dataset, _, rest = path.partition("/")
+        if dataset not in TABLE_BY_DATASET or not rest or not path.endswith(".parquet") or path in loaded:
+            continue
+        groups.setdefault(str(PurePosixPath(rest).with_suffix("")), []).append(CuratedFile(dataset, path, 0))
+    order = {t.dataset: i for i, t in enumerate(TABLES)}
+    return [
+        LoadMessage(
+            source=f"curated:{key}", files=tuple(sorted(files, key=lambda f: (order[f.dataset], f.path)))
+        )
+        for key, files in sorted(groups.items())
+    ]
+
+
+def plan_tag(message: LoadMessage) -> str:
+    """A deterministic staging tag for a message (dry runs); real loads use a fresh one each time."""
+    return hashlib.sha256(message.to_json().encode()).hexdigest()[:12]
+
+
+def synapse_script(
+    dialect: Dialect,
+    messages: Sequence[LoadMessage],
+    locate: Locate,
+    loaded_at: str,
+    header: Sequence[str] = (),
+) -> str:
+    """The whole T-SQL a Synapse load of `messages` runs, as one readable script (dry run)."""
+    lines = [f"-- {h}" for h in header]
+    lines += ["", "-- Tables (created when missing) and reporting views"]
+    lines += [f"{sql};" for sql in schema_statements(dialect)]
+    if not messages:
+        lines += ["", "-- No curated files to load."]
+    for number, message in enumerate(messages, 1):
+        plan = build_plan(message, plan_tag(message), loaded_at)
+        lines += ["", f"-- Load {number} of {len(messages)}: {message.source} ({len(message.files)} files)"]
+        for statement in render_plan(plan, dialect, locate):
+            note = f"  -- {statement.phase}" + (
+                f", result -> {statement.capture}" if statement.capture else ""
+            )
+            lines.append(f"{statement.sql};{note}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,217 @@
+"""Warehouse connections: the embedded DuckDB file, or Synapse; both run rendered load plans.
+
+`open_warehouse(settings, lake)` yields a Warehouse with the tables and views in place:
+DuckDB at `<lake_dir>/warehouse.duckdb` by default, Synapse when settings.warehouse == "synapse"
+(see load.synapse; pyodbc is imported only there). Both execute the same load.plan statements:
+setup, then one transaction for the warehouse tables, then staging cleanup whatever happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from load.dialect import DUCKDB, Dialect
+from load.errors import LoadError
+from load.plan import Statement, schema_statements
+from settings import CURATED_CONTAINER
+
+logger = logging.getLogger(__name__)
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+
+# kind -> ids seen in the facts/bridges but missing from the dimension (the enrichment backlog)
+_UNENRICHED = {
+    "track": ("track_id", "fact_stream", "dim_track"),
+    "album": ("album_id", "dim_track", "dim_album"),
+    "artist": ("artist_id", "bridge_track_artist", "dim_artist"),
+}
+
+
+class Warehouse:
+    """What loader, wrapped and the enrichment helper need from a warehouse connection."""
+
+    dialect: Dialect
+    db_errors: tuple[type[BaseException], ...] = ()
+
+    def __init__(self, lake=None):
+        self.lake = lake
+
+    # -- primitives (per connection type) ---------------------------------------------------
+    def run(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def existing_objects(self) -> set[str]:
+        """Names of the tables and views that exist now."""
+        raise NotImplementedError
+
+    def locate(self, lake, dataset: str, path: str, stack: ExitStack) -> str:
+        """Where this warehouse's bulk loader reads one curated file (kept valid by `stack`)."""
+        raise NotImplementedError
+
+    # -- shared behaviour -------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        for sql in schema_statements(self.dialect, self.existing_objects()):
+            self.run(sql)
+
+    def execute(self, statements: Sequence[Statement]) -> dict[str, int]:
+        """Run a rendered plan; returns the captured counts. On error: rollback, cleanup, raise."""
+        counts: dict[str, int] = {}
+        in_transaction = False
+        try:
+            for statement in statements:
+                if statement.phase == "cleanup":
+                    continue
+                if statement.capture:
+                    counts[statement.capture] = int(self.query(statement.sql)[0][0])
+                else:
+                    self.run(statement.sql)
+                in_transaction = statement.phase in ("begin", "txn")
+        except BaseException:
+            if in_transaction:
+                self._rollback()
+            raise
+        finally:
+            for statement in statements:
+                if statement.phase == "cleanup":
+                    self._cleanup(statement.sql)
+        return counts
+
+    def _rollback(self) -> None:
+        try:
+            self.run(self.dialect.rollback)
+        except self.db_errors as error:
+            # The original error matters more; a dropped connection rolls back on the server anyway.
+            logger.warning("rollback failed: %s", error)
+
+    def _cleanup(self, sql: str) -> None:
+        try:
+            self.run(sql)
+        except self.db_errors as error:
+            # Staging tables are private to this load; a leftover is dropped by the next retry.
+            logger.warning("staging cleanup failed: %s", error)
+
+    def unenriched_ids(self, kind: str) -> list[str]:
+        """Ids (track | album | artist) referenced by loaded data but not in their dimension yet."""
+        if kind not in _UNENRICHED:
+            raise ValueError(f"kind must be one of {sorted(_UNENRICHED)}, not {kind!r}")
+        column, source, dim = _UNENRICHED[kind]
+        d, c = self.dialect, self.dialect.q(column)
+        rows = self.query(
+            f"SELECT DISTINCT s.{c} FROM {d.t(source)} AS s WHERE s.{c} IS NOT NULL"
+            f" AND NOT EXISTS (SELECT 1 FROM {d.t(dim)} AS d WHERE d.{c} = s.{c})"
+        )
+        return sorted(row[0] for row in rows)
+
+    def loaded_paths(self) -> set[str]:
+        """Curated paths already loaded (the bookkeeping table)."""
+        return {
+            row[0]
+            for row in self.query(f"SELECT {self.dialect.q('path')} FROM {self.dialect.t('load_file')}")
+        }
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class DuckDBWarehouse(Warehouse):
+    dialect = DUCKDB
+
+    def __init__(self, path: Path, lake=None):
+        import duckdb
+
+        super().__init__(lake)
+        self.path = path
+        self.db_errors = (duckdb.Error,)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = duckdb.connect(str(path))
+        # Warehouse timestamps are naive UTC: Parquet's UTC instants convert as UTC, not local time.
+        self.connection.execute("SET TimeZone = 'UTC'")
+
+    def run(self, sql: str) -> None:
+        self.connection.execute(sql)
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        return self.connection.execute(sql, list(params)).fetchall()
+
+    def existing_objects(self) -> set[str]:
+        rows = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+        return {row[0] for row in rows}
+
+    def locate(self, lake, dataset: str, path: str, stack: ExitStack) -> str:
+        from storage.lake import LakeError
+
+        try:
+            local = stack.enter_context(lake.local_path(CURATED_CONTAINER, path))
+        except LakeError as error:
+            raise LoadError(f"curated file missing: {path} ({error})") from None
+        check_parquet_schema(local, dataset, path)
+        return str(local)
+
+    def execute(self, statements: Sequence[Statement]) -> dict[str, int]:
+        try:
+            return super().execute(statements)
+        except self.db_errors as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise LoadError(f"load failed and was rolled back: {first_line}") from error
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _same_type(actual, expected) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(expected):
+        # Parquet keeps the instant; any spelling of UTC is the same contract.
+        return (
+            pa.types.is_timestamp(actual)
+            and actual.unit == expected.unit
+            and (actual.tz or "").upper() in ("UTC", "+00:00", "ETC/UTC", "Z")
+        )
+    if pa.types.is_string(expected):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    return actual == expected
+
+
+def check_parquet_schema(local: Path, dataset: str, path: str) -> None:
+    """Refuse a curated file whose columns or types differ from transform.schema (LoadError)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from transform.schema import DATASETS
+
+    try:
+        actual = pq.read_schema(local)
+    except (pa.ArrowInvalid, OSError) as error:  # not Parquet at all, or truncated
+        raise LoadError(f"{path}: not a readable Parquet file ({error})") from None
+    expected = DATASETS[dataset]
+    if actual.names != expected.names:
+        raise LoadError(f"{path}: columns {actual.names} differ from the {dataset} schema {expected.names}")
+    for have, want in zip(actual, expected, strict=True):
+        if not _same_type(have.type, want.type):
+            raise LoadError(
+                f"{path}: column {want.name} is {have.type}, the {dataset} schema says {want.type}"
+            )
+
+
+@contextlib.contextmanager
+def open_warehouse(settings, lake) -> Iterator[Warehouse]:
+    """The warehouse the settings name, tables and views created when missing; closed on exit."""
+    if settings.warehouse == "synapse":
+        from load.synapse import SynapseWarehouse
+
+        warehouse: Warehouse = SynapseWarehouse.connect(settings, lake)
+    else:
+        warehouse = DuckDBWarehouse(Path(settings.lake_dir) / WAREHOUSE_FILE, lake)
+    try:
+        warehouse.ensure_schema()
+        yield warehouse
+    finally:
+        warehouse.close()

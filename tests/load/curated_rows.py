@@ -1,0 +1,131 @@
+"""Curated test inputs for the load tests (rows in the exact transform.schema schemas), and helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from load.message import CuratedFile, LoadMessage
+from settings import CURATED_CONTAINER
+from transform.schema import DATASETS
+
+USER = "u" * 24
+
+
+def ts(text: str) -> datetime:
+    """'2024-01-01T12:34:56.789' as an aware UTC datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def stream(
+    when: str,
+    ms: int = 200_000,
+    artist: str | None = "Aurora Lane",
+    track: str | None = "Night Drive",
+    source: str = "extended",
+    track_id: str | None = "trk0000000000000000001",
+    origin: str = "up1/Streaming_History_Audio_0.json",
+    user: str = USER,
+    content_type: str = "music",
+    **extra,
+) -> dict:
+    identity = track_id or f"{artist}\x1f{track}"
+    key = hashlib.md5(f"{source}\x1e{when}\x1e{identity}\x1e{ms}".encode()).hexdigest()
+    row = {name: None for name in DATASETS["streams"].names}
+    row.update(
+        user_id=user,
+        stream_key=key,
+        source=source,
+        ts=ts(when),
+        ms_played=ms,
+        content_type=content_type,
+        track_name=track,
+        artist_name=artist,
+        track_id=track_id if source != "account" else None,
+        origin=origin,
+    )
+    row.update(extra)
+    return row
+
+
+def account(when: str, **kwargs) -> dict:
+    """An account-data row: minute precision, no URIs."""
+    kwargs.setdefault("origin", "up2/StreamingHistory_music_0.json")
+    return stream(when, source="account", track_id=None, **kwargs)
+
+
+def api(when: str, **kwargs) -> dict:
+    kwargs.setdefault("origin", "api/recently-played/dt=2024-01-01/page-0.json")
+    return stream(when, source="api", **kwargs)
+
+
+def reject(origin: str, index: int, reason: str = "no ts", user: str = USER) -> dict:
+    return {"user_id": user, "origin": origin, "record_index": index, "reason": reason}
+
+
+def track(
+    track_id: str, name: str, album_id: str | None, fetched: str = "2024-02-01T00:00:00", **extra
+) -> dict:
+    row = {n: None for n in DATASETS["tracks"].names}
+    row.update(
+        track_id=track_id, name=name, album_id=album_id, not_found=False, fetched_at=ts(fetched), **extra
+    )
+    return row
+
+
+def album(album_id: str, name: str, fetched: str = "2024-02-01T00:00:00") -> dict:
+    row = {n: None for n in DATASETS["albums"].names}
+    row.update(album_id=album_id, name=name, not_found=False, fetched_at=ts(fetched))
+    return row
+
+
+def artist(artist_id: str, name: str, fetched: str = "2024-02-01T00:00:00") -> dict:
+    row = {n: None for n in DATASETS["artists"].names}
+    row.update(artist_id=artist_id, name=name, not_found=False, fetched_at=ts(fetched))
+    return row
+
+
+def top_item(
+    rank: int, item_id: str, snapshot: date = date(2024, 2, 1), time_range: str = "short_term"
+) -> dict:
+    return {
+        "user_id": USER,
+        "snapshot_date": snapshot,
+        "time_range": time_range,
+        "item_type": "track",
+        "rank": rank,
+        "item_id": item_id,
+        "name": f"item {item_id}",
+    }
+
+
+def parquet_bytes(dataset: str, rows: list[dict], schema: pa.Schema | None = None) -> bytes:
+    table = pa.Table.from_pylist(rows, schema=schema or DATASETS[dataset])
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def put(lake, dataset: str, name: str, rows: list[dict], schema: pa.Schema | None = None) -> CuratedFile:
+    """Write curated/<dataset>/<name>.parquet and return its CuratedFile."""
+    path = f"{dataset}/{name}.parquet"
+    lake.write_bytes(CURATED_CONTAINER, path, parquet_bytes(dataset, rows, schema))
+    return CuratedFile(dataset, path, len(rows))
+
+
+def message(*files: CuratedFile, source: str = "raw/test") -> LoadMessage:
+    return LoadMessage(source=source, files=tuple(files))
+
+
+def strip_synapse_options(sql: str) -> str:
+    """Remove the one Synapse table option sqlglot's T-SQL grammar cannot parse.
+
+    That is `CLUSTERED INDEX (<columns>)` inside `CREATE TABLE ... WITH (DISTRIBUTION = ..., ...)`;
+    everything else generated (COPY INTO, DISTRIBUTION, HEAP, IF OBJECT_ID ...) parses as is.
+    """
+    return re.sub(r", CLUSTERED INDEX \([^)]*\)\)$", ")", sql)

@@ -1,0 +1,189 @@
+"""Synapse connection decisions without a server: connection string, token packing, retries."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from load.errors import WarehouseUnavailable
+from load.synapse import (
+    PAUSED_MESSAGE,
+    build_connection_string,
+    error_numbers,
+    is_paused,
+    is_transient,
+    token_attrs,
+    with_retries,
+)
+from settings import Settings
+
+try:  # pyodbc loads libodbc at import; its Error takes (sqlstate, message) like the real driver's
+    import pyodbc
+
+    OdbcError = pyodbc.Error
+except ImportError:  # no unixODBC on this machine: an exception class with the same shape
+    OdbcError = type("Error", (Exception,), {})
+
+SETTINGS = Settings(synapse_server="ws.sql.azuresynapse.net", synapse_database="pool1")
+
+
+def odbc_error(sqlstate: str, message: str) -> Exception:
+    return OdbcError(sqlstate, message)
+
+
+def test_connection_string_with_managed_identity():
+    settings = Settings(
+        synapse_server="tcp:ws.sql.azuresynapse.net,1433",
+        synapse_database="pool1",
+        managed_identity_client_id="11111111-2222-3333-4444-555555555555",
+    )
+    assert build_connection_string(settings, use_msi=True) == (
+        "Driver={ODBC Driver 18 for SQL Server};Server=tcp:ws.sql.azuresynapse.net,1433;Database=pool1;"
+        "Encrypt=yes;TrustServerCertificate=no;Connection Timeout=30;"
+        "Authentication=ActiveDirectoryMsi;UID=11111111-2222-3333-4444-555555555555;"
+    )
+
+
+def test_connection_string_for_a_token_has_no_authentication_keyword():
+    value = build_connection_string(SETTINGS, use_msi=False)
+    assert value == (
+        "Driver={ODBC Driver 18 for SQL Server};Server=tcp:ws.sql.azuresynapse.net,1433;Database=pool1;"
+        "Encrypt=yes;TrustServerCertificate=no;Connection Timeout=30;"
+    )
+    assert "Authentication" not in value and "UID" not in value and "PWD" not in value
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (Settings(synapse_database="pool1"), "SYNAPSE_SERVER is not set"),
+        (Settings(synapse_server="ws.sql.azuresynapse.net"), "SYNAPSE_DATABASE is not set"),
+        (Settings(synapse_server="ws;Driver={x}", synapse_database="pool1"), "SYNAPSE_SERVER is not a valid"),
+    ],
+)
+def test_connection_string_refuses_missing_or_unsafe_settings(settings, message):
+    with pytest.raises(WarehouseUnavailable, match=message):
+        build_connection_string(settings, use_msi=False)
+
+
+def test_token_is_packed_as_length_prefixed_utf16le():
+    attrs = token_attrs("eyJ0eXAi.abc")
+    raw = "eyJ0eXAi.abc".encode("utf-16-le")
+    assert list(attrs) == [1256]
+    assert attrs[1256] == struct.pack("<I", len(raw)) + raw
+    assert struct.unpack_from("<I", attrs[1256])[0] == 24
+    with pytest.raises(ValueError):
+        token_attrs("")
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "message", "transient"),
+    [
+        ("08S01", "[Microsoft][ODBC Driver 18 for SQL Server]Communication link failure (0)", True),
+        (
+            "42000",
+            "[SQL Server]The service is currently busy. Retry the request after 10 seconds. (40501)",
+            True,
+        ),
+        (
+            "HY000",
+            "Database 'pool1' on server 'ws' is not currently available. (40613) (SQLDriverConnect)",
+            True,
+        ),
+        (
+            "42000",
+            "Resource ID : 1. The request limit for the database is 400 and has been reached. (10928)",
+            True,
+        ),
+        ("HY000", "The service has encountered an error processing your request. (40197)", True),
+        ("HY000", "Cannot process request. Not enough resources to process request. (49918)", True),
+        ("HYT00", "[Microsoft][ODBC Driver 18 for SQL Server]Login timeout expired (0)", True),
+        ("40001", "Transaction was deadlocked on lock resources (1205)", True),
+        ("42S02", "[SQL Server]Invalid object name 'dbo.fact_stream'. (208) (SQLExecDirectW)", False),
+        ("23000", "Cannot insert the value NULL into column 'reason' (515)", False),
+        ("28000", "Login failed for user '<token-identified principal>'. (18456)", False),
+        ("42000", "[SQL Server]Cannot connect to database when it is paused. (42108)", False),
+    ],
+)
+def test_transient_classification(sqlstate, message, transient):
+    assert is_transient(odbc_error(sqlstate, message)) is transient
+
+
+def test_paused_pool_detection_and_error_numbers():
+    paused = odbc_error(
+        "42000", "[SQL Server]Cannot connect to database when it is paused. (42108) (SQLDriverConnect)"
+    )
+    assert is_paused(paused) and error_numbers(paused) == {42108}
+    assert is_paused(odbc_error("HY000", "The SQL pool is warming up. Please try again. (42109)"))
+    assert not is_paused(odbc_error("08S01", "Communication link failure (10054)"))
+
+
+class Flaky:
+    """Fails with the given errors, one per call, then returns 'ok'."""
+
+    def __init__(self, *errors):
+        self.errors, self.calls = list(errors), 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def test_retries_transient_errors_with_backoff_then_succeeds():
+    sleeps, reconnects = [], []
+    action = Flaky(
+        odbc_error("08S01", "Communication link failure (10054)"), odbc_error("42000", "busy (40501)")
+    )
+    result = with_retries(
+        action, is_transient, (OdbcError,), sleep=sleeps.append, before_retry=lambda: reconnects.append(1)
+    )
+    assert (result, action.calls, sleeps, len(reconnects)) == ("ok", 3, [2.0, 4.0], 2)
+
+
+def test_permanent_errors_raise_at_once():
+    sleeps = []
+    action = Flaky(odbc_error("42S02", "Invalid object name 'x'. (208)"))
+    with pytest.raises(OdbcError):
+        with_retries(action, is_transient, (OdbcError,), sleep=sleeps.append)
+    assert (action.calls, sleeps) == (1, [])
+
+
+def test_a_paused_pool_is_one_clear_error_without_retrying():
+    sleeps = []
+    action = Flaky(odbc_error("42000", "Cannot connect to database when it is paused. (42108)"))
+    with pytest.raises(WarehouseUnavailable, match="resume it") as raised:
+        with_retries(action, is_transient, (OdbcError,), sleep=sleeps.append)
+    assert str(raised.value) == PAUSED_MESSAGE and "\n" not in PAUSED_MESSAGE
+    assert (action.calls, sleeps) == (1, [])
+
+
+def test_unavailable_after_every_retry_says_to_resume_the_pool():
+    unavailable = [
+        odbc_error("HY000", "Database 'pool1' is not currently available. (40613)") for _ in range(4)
+    ]
+    action = Flaky(*unavailable)
+    with pytest.raises(WarehouseUnavailable, match="paused or not available"):
+        with_retries(action, is_transient, (OdbcError,), sleep=lambda s: None)
+    assert action.calls == 4
+
+
+def test_transient_errors_that_persist_raise_the_last_error():
+    action = Flaky(*[odbc_error("08S01", "Communication link failure (10054)") for _ in range(4)])
+    with pytest.raises(OdbcError, match="Communication link failure"):
+        with_retries(action, is_transient, (OdbcError,), sleep=lambda s: None)
+    assert action.calls == 4
+
+
+def test_opening_synapse_without_settings_is_one_line(tmp_path):
+    from load.warehouse import open_warehouse
+    from storage.folder import FolderLake
+
+    settings = Settings(lake_dir=tmp_path, warehouse="synapse")
+    with (
+        pytest.raises(WarehouseUnavailable, match="SYNAPSE_SERVER is not set"),
+        open_warehouse(settings, FolderLake(tmp_path)),
+    ):
+        pass
