@@ -130,10 +130,14 @@ class Commit:
 
 
 def _same_stream_account(d: Dialect, ext: str, acc: str) -> str:
-    """`ext` (an extended row) and `acc` (an account-data row) are the same stream."""
+    """`ext` (an extended row) and `acc` (an account-data row) are the same stream.
+
+    Music matches on artist and track; podcast episodes (which have neither) on show and episode.
+    """
+    creator, title = "COALESCE({0}.artist_name, {0}.show_name)", "COALESCE({0}.track_name, {0}.episode_name)"
     return (
         f"{ext}.user_id = {acc}.user_id AND {d.trunc_minute(f'{ext}.ts')} = {acc}.ts"
-        f" AND {ext}.artist_name = {acc}.artist_name AND {ext}.track_name = {acc}.track_name"
+        f" AND {creator.format(ext)} = {creator.format(acc)} AND {title.format(ext)} = {title.format(acc)}"
         f" AND {ext}.ms_played = {acc}.ms_played"
     )
 

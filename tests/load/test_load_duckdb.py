@@ -117,6 +117,12 @@ def test_exact_duplicates_across_uploads_keep_the_smallest_origin_in_any_order(f
     assert [row[-1] for row in results[0]] == ["up1/history.json"]
 
 
+EPISODE = {
+    "artist": None,
+    "track": None,
+    "show_name": "Slow News",
+    "episode_name": "Ep. 12",
+}
 ENDED = "2024-03-05T21:17:42.500"  # an extended row's end time; its account-data minute is 21:17
 
 
@@ -128,6 +134,7 @@ def _account_extended_files(lake):
         [
             stream(ENDED, ms=181_000),
             stream("2024-03-05T22:00:10", ms=50_000, track="Elsewhere", track_id="trk9"),
+            stream("2024-03-05T22:40:05", ms=900_000, content_type="podcast", track_id=None, **EPISODE),
         ],
     )
     acc = put(
@@ -138,6 +145,8 @@ def _account_extended_files(lake):
             account("2024-03-05T21:17:00", ms=181_000),  # the same stream as the first extended row
             account("2024-03-05T21:17:00", ms=180_999),  # another ms_played: another stream
             account("2024-03-05T23:00:00", ms=10_000, track="Only Here"),
+            # a podcast episode has no artist or track: it matches on show and episode
+            account("2024-03-05T22:40:00", ms=900_000, content_type="podcast", **EPISODE),
         ],
     )
     return extended, acc
@@ -159,11 +168,12 @@ def test_account_rows_and_extended_rows_give_the_same_result_in_either_order(fol
         ("account", 180_999),
         ("extended", 50_000),
         ("extended", 181_000),
+        ("extended", 900_000),
     ]
     ext_first, acc_first = results
-    assert [(r.streams_accepted, r.duplicates_skipped) for r in ext_first] == [(2, 0), (2, 1)]
-    # Extended after account: one account row is replaced (net 0), one stream is new.
-    assert [(r.streams_accepted, r.duplicates_skipped) for r in acc_first] == [(3, 0), (1, 1)]
+    assert [(r.streams_accepted, r.duplicates_skipped) for r in ext_first] == [(3, 0), (2, 2)]
+    # Extended after account: two account rows are replaced (net 0), one stream is new.
+    assert [(r.streams_accepted, r.duplicates_skipped) for r in acc_first] == [(4, 0), (1, 2)]
 
 
 def _api_export_files(lake):
