@@ -12,6 +12,7 @@ import azure.functions as func
 import azurefunctions.extensions.bindings.blob as blob
 
 import pipeline
+from extract.spotify.errors import SpotifyAuthError
 from settings import LOAD_QUEUE, RAW_CONTAINER, STORAGE_CONNECTION, UPLOAD_CONTAINER, Settings
 
 SETTINGS = Settings.from_env()
@@ -70,5 +71,11 @@ def extract_spotify(timer: func.TimerRequest) -> None:
     """Daily (EXTRACT_SCHEDULE, UTC): pull recently played and top items, enrich the catalog."""
     if timer.past_due:
         logger.info("extract: timer is past due, running now")
-    report = pipeline.run_extract(SETTINGS)
+    try:
+        report = pipeline.run_extract(SETTINGS)
+    except SpotifyAuthError as error:
+        # Expired/revoked consent or missing credentials: only a person can fix it (the message says
+        # how); retrying cannot, and the other functions keep running.
+        logger.error("extract: %s", error)
+        return
     logger.info("extract: %s", report)
