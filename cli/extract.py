@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import add_lake_options, settings_from
+from cli.common import UserError, add_lake_options, settings_from
 
 
 def add_parser(subparsers) -> None:
@@ -25,23 +25,12 @@ def add_parser(subparsers) -> None:
 def load_chain(settings, summary):
     """The chain as the triggers run it, in-process: curate each raw path, queue, drain the queue."""
     import pipeline
-    from settings import LOAD_QUEUE
-    from storage import open_queue
 
-    def chain(paths: list[str]) -> None:
-        queue = open_queue(settings, LOAD_QUEUE)
-        for path in paths:
-            message = pipeline.curate_raw(settings, f"raw/{path}")
-            if message is not None:
-                queue.send(message.to_json())
-        pipeline.drain_load_queue(settings, summary)
-
-    return chain
+    return lambda paths: pipeline.curate_and_load(settings, paths, summary)
 
 
 def run(args: argparse.Namespace) -> int:
     import pipeline
-    from cli.__main__ import UserError
     from extract.spotify.errors import SpotifyError
     from extract.spotify.job import run_extract
     from storage import open_lake
