@@ -1,0 +1,130 @@
+"""The CLI contract on the embedded default: ingest → wrapped on a folder lake and DuckDB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cli.__main__ import main
+from tests.exports import EXPECTED, small_export
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def export(tmp_path):
+    path = tmp_path / "my_spotify_data.zip"
+    path.write_bytes(small_export())
+    return path
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def wrapped_json(capsys, lake, *extra):
+    code, out, err = run_cli(capsys, "wrapped", "--json", "--lake", lake, *extra)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_ingest_then_wrapped_gives_the_exact_summary(tmp_path, export, capsys):
+    lake = tmp_path / "lake"
+    code, out, err = run_cli(capsys, "ingest", export, "--lake", lake)
+    assert code == 0, err
+    line = out.strip()
+    assert "\n" not in line
+    for key in ("files", "streams_accepted", "duplicates_skipped", "records_set_aside"):
+        assert f"{EXPECTED[key]} {key.replace('_', ' ')}" in line
+    assert "1 video files skipped" in line
+
+    summary = wrapped_json(capsys, lake)
+    assert summary["streams"] == EXPECTED["streams"]
+    assert summary["plays"] == EXPECTED["plays"]
+    assert summary["minutes"] == EXPECTED["minutes"]
+    assert summary["top_artists"] == EXPECTED["top_artists"]
+    assert summary["top_tracks"][0] == {
+        "artist": "Aurora Lane",
+        "track": "Night Drive",
+        "plays": 1,
+        "ms_played": 210_000,
+    }
+
+    # Inclusive UTC dates: only 2024-01-01 .. 2024-01-02.
+    january = wrapped_json(capsys, lake, "--from", "2024-01-01", "--to", "2024-01-02")
+    assert (january["streams"], january["plays"]) == (2, 1)
+
+    # The human-readable form names the top artist.
+    code, out, _ = run_cli(capsys, "wrapped", "--lake", lake, "--top", "2")
+    assert code == 0 and "Aurora Lane" in out and "Cold Harbour" not in out
+
+
+def test_reingesting_the_same_export_under_another_name_changes_nothing(tmp_path, export, capsys):
+    lake = tmp_path / "lake"
+    assert run_cli(capsys, "ingest", export, "--lake", lake)[0] == 0
+    before = wrapped_json(capsys, lake)
+    copy = tmp_path / "renamed.zip"
+    copy.write_bytes(export.read_bytes())
+    code, out, _ = run_cli(capsys, "ingest", copy, "--lake", lake)
+    assert code == 0 and "already ingested" in out
+    assert wrapped_json(capsys, lake) == before
+
+
+def test_a_folder_and_a_lone_json_file_ingest_too(tmp_path, export, capsys):
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(export) as archive:
+        archive.extractall(folder)
+    lake = tmp_path / "lake"
+    assert run_cli(capsys, "ingest", folder, "--lake", lake)[0] == 0
+    assert wrapped_json(capsys, lake)["streams"] == EXPECTED["streams"]
+
+    lone = next(folder.rglob("StreamingHistory_music_0.json"))
+    other = tmp_path / "lake2"
+    code, _out, err = run_cli(capsys, "ingest", lone, "--lake", other, "--user", "sam")
+    assert code == 0, err
+    assert wrapped_json(capsys, other, "--user", "sam")["streams"] == 2
+    assert wrapped_json(capsys, other)["streams"] == 0  # another user's history is separate
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"this is not a zip", "not a zip"),
+        (small_export()[:200], "zip"),
+        (small_export({"../evil.json": b"[]"}), ".."),
+    ],
+)
+def test_a_refused_upload_is_one_line_and_leaves_what_was_loaded(tmp_path, export, capsys, content, reason):
+    lake = tmp_path / "lake"
+    assert run_cli(capsys, "ingest", export, "--lake", lake)[0] == 0
+    before = wrapped_json(capsys, lake)
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(content)
+    code, out, err = run_cli(capsys, "ingest", bad, "--lake", lake)
+    assert code != 0
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and reason in err and "Traceback" not in err
+    assert wrapped_json(capsys, lake) == before
+    assert any((lake / "quarantine").rglob("reason.json"))
+
+
+def test_user_mistakes_are_one_line_without_traceback(tmp_path):
+    for argv in (
+        ["ingest", str(tmp_path / "missing.zip"), "--lake", str(tmp_path)],
+        ["wrapped", "--from", "2024-13-01", "--lake", str(tmp_path)],
+        ["wrapped", "--from", "2024-02-01", "--to", "2024-01-01", "--lake", str(tmp_path)],
+        ["ingest", str(tmp_path), "--user", "../x", "--lake", str(tmp_path / "l")],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", *argv], cwd=ROOT, capture_output=True, text=True
+        )
+        assert result.returncode != 0
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("error:")
