@@ -39,7 +39,8 @@ def _fmt_minutes(ms: int) -> str:
 def render(summary: dict) -> str:
     """The human-readable summary."""
     lines = []
-    span = f"{summary.get('from') or 'the beginning'} → {summary.get('to') or 'today'}"
+    first = summary.get("from") or summary.get("first_stream_date") or "the beginning"
+    span = f"{first} → {summary.get('to') or summary.get('last_stream_date') or 'today'}"
     lines.append(f"Your listening, {span} (UTC)")
     if not summary["streams"]:
         lines.append(
@@ -51,6 +52,8 @@ def render(summary: dict) -> str:
         f"  {summary['streams']:,} streams · {summary['plays']:,} plays (≥ 30 s) · "
         f"{summary['minutes']:,.1f} minutes ({hours:,.1f} hours)"
     )
+    if summary.get("distinct_artists"):
+        lines.append(f"  {summary['distinct_artists']:,} artists · {summary['distinct_tracks']:,} tracks")
     sections = [
         ("Top artists", summary["top_artists"], lambda r: r["artist"], None),
         ("Top tracks", summary["top_tracks"], lambda r: f"{r['track']} — {r['artist']}", "plays"),
