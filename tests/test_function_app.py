@@ -15,6 +15,7 @@ from azure.storage.blob import BlobClient
 import function_app
 from storage import open_lake
 from tests.exports import EXPECTED, small_export
+from tests.handlers import Out, handler
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,23 +64,6 @@ def test_importing_the_app_loads_no_heavy_library():
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-
-
-class Out:
-    """A func.Out[str]: the host hands the function an object with set/get."""
-
-    def __init__(self):
-        self.value = None
-
-    def set(self, value):
-        self.value = value
-
-    def get(self):
-        return self.value
-
-
-def handler(name):
-    return getattr(function_app, name).build().get_user_function()
 
 
 def run_chain_on_azurite(settings, monkeypatch, upload_name: str, content: bytes) -> list[str]:

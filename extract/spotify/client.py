@@ -102,6 +102,15 @@ def seed_token(refresh_token: str) -> dict:
     }
 
 
+def _missing_app_credentials(settings) -> list[str]:
+    """The names of the app credential settings that are not set."""
+    pairs = (
+        ("SPOTIFY_CLIENT_ID", settings.spotify_client_id),
+        ("SPOTIFY_CLIENT_SECRET", settings.spotify_client_secret),
+    )
+    return [name for name, value in pairs if not value]
+
+
 def build_oauth(
     settings,
     *,
@@ -111,15 +120,7 @@ def build_oauth(
     redirect_uri: str = DEFAULT_REDIRECT_URI,
 ) -> spotipy.SpotifyOAuth:
     """The Authorization Code auth manager, pointed at SPOTIFY_ACCOUNTS_URL, with no file cache."""
-    missing = [
-        name
-        for name, value in (
-            ("SPOTIFY_CLIENT_ID", settings.spotify_client_id),
-            ("SPOTIFY_CLIENT_SECRET", settings.spotify_client_secret),
-        )
-        if not value
-    ]
-    if missing:
+    if missing := _missing_app_credentials(settings):
         raise AuthNotConfigured(missing)
     auth = spotipy.SpotifyOAuth(
         client_id=settings.spotify_client_id,
@@ -211,15 +212,7 @@ class SpotifyClient:
     ) -> SpotifyClient:
         """The client the settings describe; raises AuthNotConfigured when a credential is missing."""
         if not settings.spotify_refresh_token:
-            missing = [
-                name
-                for name, value in (
-                    ("SPOTIFY_CLIENT_ID", settings.spotify_client_id),
-                    ("SPOTIFY_CLIENT_SECRET", settings.spotify_client_secret),
-                )
-                if not value
-            ]
-            raise AuthNotConfigured([*missing, "SPOTIFY_REFRESH_TOKEN"])
+            raise AuthNotConfigured([*_missing_app_credentials(settings), "SPOTIFY_REFRESH_TOKEN"])
         quiet_http_loggers()
         session = build_session(retries, backoff_factor)
         auth = build_oauth(

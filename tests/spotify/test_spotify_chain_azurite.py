@@ -12,6 +12,7 @@ from azure.storage.blob import BlobClient
 import function_app
 from load.warehouse import open_warehouse
 from storage import open_lake
+from tests.handlers import Out, handler
 from tests.spotify.fake_spotify import past_ms
 
 pytestmark = pytest.mark.azurite
@@ -19,23 +20,6 @@ pytestmark = pytest.mark.azurite
 
 class Timer(TimerRequest):
     past_due = False
-
-
-class Out:
-    """A func.Out[str]: the host hands the function an object with set/get."""
-
-    def __init__(self):
-        self.value = None
-
-    def set(self, value):
-        self.value = value
-
-    def get(self):
-        return self.value
-
-
-def handler(name):
-    return getattr(function_app, name).build().get_user_function()
 
 
 def fire_triggers(settings, paths: list[str], seen: set[str]) -> int:
