@@ -23,6 +23,7 @@ __all__ = [
     "IngestSummary",
     "UploadRefused",
     "accept_upload",
+    "curate_and_load",
     "curate_raw",
     "drain_load_queue",
     "ingest",
@@ -81,17 +82,77 @@ class IngestSummary:
 
 
 def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
-    """Load every queued message in order, as the queue trigger would, deleting each once loaded."""
-    from storage import open_queue
+    """Load every queued message in order, as the queue trigger would, deleting each once loaded.
+
+    One warehouse connection for the whole queue; consecutive messages load in batches (each
+    batch one transaction, see load.loader.load_messages). A bad message does not stop the
+    others: it stays in the queue (to be retried, then poisoned) and, once the rest are loaded,
+    one LoadError says which message failed and why.
+    """
+    from load.errors import LoadError
+    from load.loader import load_messages
+    from load.message import LoadMessage
+    from load.warehouse import open_warehouse
+    from storage import open_lake, open_queue
 
     queue = open_queue(settings, LOAD_QUEUE)
-    while messages := queue.receive():
-        for message in messages:
-            result = load_curated(settings, message.body)
-            summary.streams_accepted += result.streams_accepted
-            summary.duplicates_skipped += result.duplicates_skipped
-            summary.records_set_aside += result.records_set_aside
-            queue.delete(message)
+    lake = open_lake(settings)
+    failed: dict[str, str] = {}  # queue message id -> why it failed (left in the queue)
+    position: dict[str, int] = {}  # queue message id -> order received (failures report in it)
+    with open_warehouse(settings, lake) as warehouse:
+        while received := [m for m in queue.receive() if m.id not in failed]:
+            for queued in received:
+                position.setdefault(queued.id, len(position))
+            by_message: dict[int, object] = {}  # id() of a parsed message -> its queue message
+            parsed = []
+            for queued in received:
+                try:
+                    message = LoadMessage.from_json(queued.body)
+                except ValueError as error:  # malformed: this one fails, the others still load
+                    failed[queued.id] = str(error)
+                    continue
+                by_message[id(message)] = queued
+                parsed.append(message)
+            for outcome in load_messages(warehouse, lake, parsed):
+                if outcome.error is not None:
+                    (message,) = outcome.messages
+                    failed[by_message[id(message)].id] = f"{message.source}: {outcome.error}"
+                    continue
+                summary.streams_accepted += outcome.result.streams_accepted
+                summary.duplicates_skipped += outcome.result.duplicates_skipped
+                summary.records_set_aside += outcome.result.records_set_aside
+                for message in outcome.messages:
+                    queue.delete(by_message[id(message)])
+    if failed:
+        first = failed[min(failed, key=position.__getitem__)]
+        more = f" (and {len(failed) - 1} more, left in the queue)" if len(failed) > 1 else ""
+        raise LoadError(f"load failed, nothing of it loaded: {first}{more}")
+
+
+# Raw files curated at once in-process: the host curates blobs in parallel too
+# (host.json blobs.maxDegreeOfParallelism), and DuckDB and pyarrow release the GIL.
+CURATE_WORKERS = 2
+
+
+def curate_and_load(settings: Settings, raw_paths, summary: IngestSummary, progress=None) -> None:
+    """Curate landed raw files, queue their load messages in order, and drain the queue.
+
+    What the raw blob trigger and the queue trigger do for these files, run in-process.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage import open_queue
+
+    say = progress or (lambda _line: None)
+    queue = open_queue(settings, LOAD_QUEUE)
+    paths = list(raw_paths)
+    with ThreadPoolExecutor(max_workers=CURATE_WORKERS, thread_name_prefix="curate") as pool:
+        messages = pool.map(lambda path: curate_raw(settings, f"{RAW_CONTAINER}/{path}"), paths)
+        for index, (path, message) in enumerate(zip(paths, messages, strict=True), 1):
+            if message is not None:
+                queue.send(message.to_json())
+            say(f"curated {index}/{len(paths)}: {path.rsplit('/', 1)[-1]}")
+    drain_load_queue(settings, summary)
 
 
 def _pack_folder(folder: Path, target: Path) -> int:
@@ -116,7 +177,7 @@ def ingest(settings: Settings, source: Path, user: str, progress=None) -> Ingest
     """
     import tempfile
 
-    from storage import open_lake, open_queue
+    from storage import open_lake
 
     say = progress or (lambda _line: None)
     lake = open_lake(settings)
@@ -141,13 +202,7 @@ def ingest(settings: Settings, source: Path, user: str, progress=None) -> Ingest
         say(f"{upload_name}: this exact export was ingested before ({accepted.upload_id}); nothing to do")
         return summary
 
-    queue = open_queue(settings, LOAD_QUEUE)
-    for index, path in enumerate(accepted.raw_paths, 1):
-        message = curate_raw(settings, f"{RAW_CONTAINER}/{path}")
-        if message is not None:
-            queue.send(message.to_json())
-        say(f"curated {index}/{len(accepted.raw_paths)}: {path.rsplit('/', 1)[-1]}")
-    drain_load_queue(settings, summary)
+    curate_and_load(settings, accepted.raw_paths, summary, progress=say)
     logger.info(
         "ingest %s: %d files, %d streams accepted, %d duplicates, %d set aside",
         accepted.upload_id,

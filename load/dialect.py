@@ -82,13 +82,16 @@ class Dialect:
     def create_table(self, table: Table) -> str:
         raise NotImplementedError
 
-    def create_staging(self, name: str, columns: Sequence[Column]) -> str:
+    # `external` staging holds the files' rows as they are; a dialect may read them in place.
+    def create_staging(self, name: str, columns: Sequence[Column], external: bool = False) -> str:
         raise NotImplementedError
 
-    def stage_files(self, name: str, columns: Sequence[Column], locations: Sequence[str]) -> str:
+    def stage_files(
+        self, name: str, columns: Sequence[Column], locations: Sequence[str], external: bool = False
+    ) -> str:
         raise NotImplementedError
 
-    def drop_staging(self, name: str) -> str:
+    def drop_staging(self, name: str, external: bool = False) -> str:
         raise NotImplementedError
 
     def create_view(self, name: str, body: str, exists: bool) -> str:
@@ -146,18 +149,35 @@ class DuckDBDialect(Dialect):
     def create_table(self, table: Table) -> str:
         return f"CREATE TABLE IF NOT EXISTS {self.t(table.name)} ({self.column_defs(table.columns)})"
 
-    def create_staging(self, name: str, columns: Sequence[Column]) -> str:
+    def _typed(self, columns: Sequence[Column], values: Sequence[str]) -> str:
+        return ", ".join(
+            f"CAST({v} AS {self.type(c)}) AS {self.q(c.name)}" for c, v in zip(columns, values, strict=True)
+        )
+
+    def create_staging(self, name: str, columns: Sequence[Column], external: bool = False) -> str:
         # Temporary: private to this connection, gone with it even after a crash.
+        if external:
+            # A view: the files are read in place (columnar, only the columns a query needs), so
+            # their rows are copied once, by the dedupe, instead of twice. Empty until staged.
+            return (
+                f"CREATE TEMP VIEW {name} AS SELECT {self._typed(columns, ['NULL'] * len(columns))} LIMIT 0"
+            )
         return f"CREATE TEMP TABLE {name} ({self.column_defs(columns, not_null=False)})"
 
-    def stage_files(self, name: str, columns: Sequence[Column], locations: Sequence[str]) -> str:
+    def stage_files(
+        self, name: str, columns: Sequence[Column], locations: Sequence[str], external: bool = False
+    ) -> str:
         files = ", ".join(self.lit(str(p)) for p in locations)
         names = self.cols([c.name for c in columns])
         # Columns by name, so a file's column order never matters; the loader has checked the schema.
+        if external:
+            # Cast as an INSERT into the staging table would (instants to naive UTC timestamps).
+            typed = self._typed(columns, [self.q(c.name) for c in columns])
+            return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {typed} FROM read_parquet([{files}])"
         return f"INSERT INTO {name} ({names}) SELECT {names} FROM read_parquet([{files}])"
 
-    def drop_staging(self, name: str) -> str:
-        return f"DROP TABLE IF EXISTS {name}"
+    def drop_staging(self, name: str, external: bool = False) -> str:
+        return f"DROP {'VIEW' if external else 'TABLE'} IF EXISTS {name}"
 
     def create_view(self, name: str, body: str, exists: bool) -> str:
         return f"CREATE OR REPLACE VIEW {self.t(name)} AS {body}"
@@ -232,7 +252,7 @@ class TSqlDialect(Dialect):
             f"{self._with(table.distribution, table.clustered_index)}"
         )
 
-    def create_staging(self, name: str, columns: Sequence[Column]) -> str:
+    def create_staging(self, name: str, columns: Sequence[Column], external: bool = False) -> str:
         # Round-robin heaps load fastest. A dbo table named per load (not a #temp table), so COPY
         # INTO can fill it and concurrent loads never share one; dropped when the load ends.
         return (
@@ -240,15 +260,18 @@ class TSqlDialect(Dialect):
             f"{self._with('ROUND_ROBIN', ())}"
         )
 
-    def stage_files(self, name: str, columns: Sequence[Column], locations: Sequence[str]) -> str:
-        # Parquet columns map by position; curated files have exactly the staging column order.
+    def stage_files(
+        self, name: str, columns: Sequence[Column], locations: Sequence[str], external: bool = False
+    ) -> str:
+        # COPY INTO always lands in a table (external or not). Parquet columns map by position;
+        # curated files have exactly the staging column order.
         files = ", ".join("'" + loc.replace("'", "''") + "'" for loc in locations)
         return (
             f"COPY INTO {self.t(name)} FROM {files} "
             f"WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = ({self.credential}), MAXERRORS = 0)"
         )
 
-    def drop_staging(self, name: str) -> str:
+    def drop_staging(self, name: str, external: bool = False) -> str:
         # Also runs before CREATE, so a retried load never trips over its own leftovers.
         return f"IF OBJECT_ID({self.lit(self.t(name))}, N'U') IS NOT NULL DROP TABLE {self.t(name)}"
 

@@ -5,6 +5,7 @@ tables, which merge per dataset, what to count); `render_plan` turns the same pl
 or T-SQL statements, each tagged with its phase:
 
   setup    staging DDL, staging loads (DuckDB read_parquet / Synapse COPY INTO), staging dedupe
+           (the window dedupe of streams runs only when staged keys repeat; else a plain copy)
   begin    one transaction for the whole message ...
   txn      ... deletes and inserts on the warehouse tables, and the bookkeeping row per file
   commit
@@ -13,6 +14,10 @@ or T-SQL statements, each tagged with its phase:
 Synapse forbids DDL inside a user transaction, so staging DDL stays in `setup`; the warehouse
 tables change only between `begin` and `commit`, so a failure leaves them exactly as before.
 
+One plan may load a batch of several messages (load.loader batches consecutive queued
+messages): their files are staged together and merged in the same one transaction, with the
+same rules, so the batch is all or nothing and the result is what loading them one by one gives.
+
 Merge semantics (idempotent, and the result does not depend on the order messages arrive in):
 - streams: exact duplicates by (user_id, stream_key), within the staged files too; the smallest
   origin wins so replays from another upload change nothing. An account-data row is the same
@@ -20,6 +25,8 @@ Merge semantics (idempotent, and the result does not depend on the order message
   extended row wins. A Web API play is the same stream as an export row (extended or account) of
   the same user within ±60 s with the same track_id (account rows: same artist and track); the
   export row wins. Winners delete the losers already loaded; losers arriving later are skipped.
+  No rule matches rows more than 60 s apart, so the merge looks only at loaded rows of the
+  staged users within the staged time range widened by NEAR_SECONDS (cheap on a big fact table).
 - rejects: rows of the same (user, origin) are replaced.
 - tracks/albums/artists: upsert by id, the latest `fetched_at` wins.
 - track_artists / artist_genres / top_items: rows with the same key are replaced.
@@ -39,6 +46,9 @@ from load.views import VIEWS
 
 EXPORT_SOURCES = ("extended", "account")
 API_MATCH_SECONDS = 60
+# Loaded rows further than this from every staged row can match no rule: exact duplicates share
+# ts, account/extended rows share the minute, api/export rows are at most API_MATCH_SECONDS apart.
+NEAR_SECONDS = API_MATCH_SECONDS + 1
 
 Locate = Callable[[str], str]  # curated path -> what the dialect's loader reads (local path / URL)
 
@@ -48,6 +58,15 @@ class Statement:
     sql: str
     phase: str  # setup | begin | txn | commit | cleanup
     capture: str | None = None  # the executor stores this single-value query's result under it
+    if_any: str | None = None  # run only when this captured count is > 0
+    if_none: str | None = None  # run only when this captured count is 0
+
+
+def should_run(statement: Statement, counts: Mapping[str, int]) -> bool:
+    """Whether a conditional statement runs, given the counts captured so far (pure)."""
+    if statement.if_any is not None and not counts.get(statement.if_any, 0):
+        return False
+    return not (statement.if_none is not None and counts.get(statement.if_none, 0))
 
 
 # -- steps ------------------------------------------------------------------------------------
@@ -57,10 +76,14 @@ class Statement:
 class CreateStaging:
     name: str
     columns: tuple[Column, ...]
+    external: bool = False  # holds the files' rows as they are (a dialect may read them in place)
     phase = "setup"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        return [d.drop_staging(self.name), d.create_staging(self.name, self.columns)]
+        return [
+            d.drop_staging(self.name, self.external),
+            d.create_staging(self.name, self.columns, self.external),
+        ]
 
 
 @dataclass(frozen=True)
@@ -68,10 +91,19 @@ class StageFiles:
     name: str
     columns: tuple[Column, ...]
     paths: tuple[str, ...]
+    external: bool = True
     phase = "setup"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        return [d.stage_files(self.name, self.columns, [locate(p) for p in self.paths])]
+        return [d.stage_files(self.name, self.columns, [locate(p) for p in self.paths], self.external)]
+
+
+def _near(d: Dialect, row: str, staging: str) -> str:
+    """`row` (a loaded stream) lies within the staged rows' time range, widened by NEAR_SECONDS."""
+    s = d.t(staging)
+    low = d.add_seconds("MIN(n.ts)", -NEAR_SECONDS)
+    high = d.add_seconds("MAX(n.ts)", NEAR_SECONDS)
+    return f"{row}.ts BETWEEN (SELECT {low} FROM {s} AS n) AND (SELECT {high} FROM {s} AS n)"
 
 
 @dataclass(frozen=True)
@@ -80,14 +112,35 @@ class Count:
 
     capture: str
     table: str
-    users_in: str | None = None  # only rows whose user_id is in this staging table
+    users_in: str | None = None  # only rows whose user_id is in this staging table ...
+    near: bool = False  # ... and whose ts is near the staged rows (the only rows a merge changes)
     phase: str = "setup"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        where = ""
+        where = []
         if self.users_in:
-            where = f" WHERE user_id IN (SELECT user_id FROM {d.t(self.users_in)})"
-        return [f"SELECT COUNT(*) FROM {d.t(self.table)}{where}"]
+            where.append(f"{self.table}.user_id IN (SELECT user_id FROM {d.t(self.users_in)})")
+            if self.near:
+                where.append(_near(d, self.table, self.users_in))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return [f"SELECT COUNT(*) FROM {d.t(self.table)}{clause}"]
+
+
+@dataclass(frozen=True)
+class CountRepeatedKeys:
+    """How many keys occur more than once among the staged rows (0: the dedupe can be a copy)."""
+
+    capture: str
+    table: str
+    keys: tuple[str, ...]
+    phase: str = "setup"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        keys = d.cols(self.keys)
+        return [
+            f"SELECT COUNT(*) FROM (SELECT {keys} FROM {d.t(self.table)} GROUP BY {keys}"
+            " HAVING COUNT(*) > 1) AS r"
+        ]
 
 
 @dataclass(frozen=True)
@@ -110,6 +163,27 @@ class Dedupe:
             f"INSERT INTO {d.t(self.target)} ({cols}) SELECT {d.cols(self.columns, 'r')} FROM "
             f"(SELECT {cols}, ROW_NUMBER() OVER ({window}) AS rn FROM {d.t(self.source)}) AS r "
             "WHERE r.rn = 1"
+        ]
+
+
+@dataclass(frozen=True)
+class DedupeIfRepeated:
+    """The window dedupe only when `repeated` (a CountRepeatedKeys capture) is > 0; else a copy.
+
+    Renders two statements; the executor runs exactly one of them (Statement.if_any / if_none).
+    """
+
+    dedupe: Dedupe
+    repeated: str
+    phase = "setup"
+
+    def render(self, d: Dialect, locate: Locate) -> list[Statement]:
+        cols = d.cols(self.dedupe.columns)
+        (window,) = self.dedupe.render(d, locate)
+        copy = f"INSERT INTO {d.t(self.dedupe.target)} ({cols}) SELECT {cols} FROM {d.t(self.dedupe.source)}"
+        return [
+            Statement(window, self.phase, if_any=self.repeated),
+            Statement(copy, self.phase, if_none=self.repeated),
         ]
 
 
@@ -164,26 +238,28 @@ class MergeStreams:
         account, extended, api = d.lit("account"), d.lit("extended"), d.lit("api")
         export = "(" + ", ".join(d.lit(x) for x in EXPORT_SOURCES) + ")"
         cols = d.cols(self.columns)
+        # Loaded rows that can match a staged one at all (see NEAR_SECONDS): a cheap pre-filter.
+        near_t, near_f = _near(d, f, self.staging), _near(d, "f", self.staging)
         return [
             # 1. exact duplicates: the copy with the smallest origin is kept, whichever came first
-            f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {s} AS s WHERE s.user_id = {f}.user_id"
-            f" AND s.stream_key = {f}.stream_key AND s.origin < {f}.origin)",
+            f"DELETE FROM {t} WHERE {near_t} AND EXISTS (SELECT 1 FROM {s} AS s"
+            f" WHERE s.user_id = {f}.user_id AND s.stream_key = {f}.stream_key AND s.origin < {f}.origin)",
             # 2. staged extended rows replace the account-data rows of the same streams
-            f"DELETE FROM {t} WHERE {f}.source = {account} AND EXISTS (SELECT 1 FROM {s} AS s"
+            f"DELETE FROM {t} WHERE {f}.source = {account} AND {near_t} AND EXISTS (SELECT 1 FROM {s} AS s"
             f" WHERE s.source = {extended} AND {_same_stream_account(d, 's', f)})",
             # 3. staged export rows replace the Web API plays of the same streams
-            f"DELETE FROM {t} WHERE {f}.source = {api} AND EXISTS (SELECT 1 FROM {s} AS s"
+            f"DELETE FROM {t} WHERE {f}.source = {api} AND {near_t} AND EXISTS (SELECT 1 FROM {s} AS s"
             f" WHERE s.source IN {export} AND {_same_stream_api(d, f, 's')})",
             # 4. insert what is new: not an exact duplicate, not beaten by a loaded or staged row
             f"INSERT INTO {t} ({cols}) SELECT {d.cols(self.columns, 's')} FROM {s} AS s"
             f" WHERE NOT EXISTS (SELECT 1 FROM {t} AS f"
-            f" WHERE f.user_id = s.user_id AND f.stream_key = s.stream_key)"
+            f" WHERE {near_f} AND f.user_id = s.user_id AND f.stream_key = s.stream_key)"
             f" AND NOT EXISTS (SELECT 1 FROM {t} AS f WHERE s.source = {account}"
-            f" AND f.source = {extended} AND {_same_stream_account(d, 'f', 's')})"
+            f" AND f.source = {extended} AND {near_f} AND {_same_stream_account(d, 'f', 's')})"
             f" AND NOT EXISTS (SELECT 1 FROM {s} AS e WHERE s.source = {account}"
             f" AND e.source = {extended} AND {_same_stream_account(d, 'e', 's')})"
             f" AND NOT EXISTS (SELECT 1 FROM {t} AS f WHERE s.source = {api}"
-            f" AND f.source IN {export} AND {_same_stream_api(d, 's', 'f')})"
+            f" AND f.source IN {export} AND {near_f} AND {_same_stream_api(d, 's', 'f')})"
             f" AND NOT EXISTS (SELECT 1 FROM {s} AS x WHERE s.source = {api}"
             f" AND x.source IN {export} AND {_same_stream_api(d, 's', 'x')})",
         ]
@@ -233,18 +309,17 @@ class UpsertLatest:
 class RecordFiles:
     """Bookkeeping: these curated files are in the warehouse (replayed files: same rows)."""
 
-    files: tuple[CuratedFile, ...]
-    source: str
+    files: tuple[tuple[CuratedFile, str], ...]  # (file, the source of the message naming it)
     loaded_at: str  # ISO timestamp, UTC
     phase = "txn"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
         t = d.t(LOAD_FILE.name)
-        paths = ", ".join(d.lit(f.path) for f in self.files)
+        paths = ", ".join(d.lit(f.path) for f, _ in self.files)
         rows = " UNION ALL ".join(
-            f"SELECT {d.lit(f.path)}, {d.lit(f.dataset)}, {int(f.rows)}, {d.lit(self.source)}, "
+            f"SELECT {d.lit(f.path)}, {d.lit(f.dataset)}, {int(f.rows)}, {d.lit(source)}, "
             f"{d.timestamp_lit(self.loaded_at)}"
-            for f in self.files
+            for f, source in self.files
         )
         return [
             f"DELETE FROM {t} WHERE {d.q('path')} IN ({paths})",
@@ -255,10 +330,11 @@ class RecordFiles:
 @dataclass(frozen=True)
 class DropStaging:
     name: str
+    external: bool = False
     phase = "cleanup"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        return [d.drop_staging(self.name)]
+        return [d.drop_staging(self.name, self.external)]
 
 
 # -- the plan ---------------------------------------------------------------------------------
@@ -294,26 +370,40 @@ def _merge_step(table: Table, staging: str):
     raise PlanError(f"no merge rule {table.merge!r} for {table.name}")
 
 
-def _dedupe_step(table: Table, staged_in: str, staging: str) -> Dedupe:
+def _dedupe_steps(table: Table, staged_in: str, staging: str) -> list:
     names = table.column_names
     if table.merge == "streams":
         # Same key, same stream: keep one, deterministically (smallest origin, as in MergeStreams).
-        return Dedupe(staged_in, staging, names, partition=table.keys, order=("origin", "ts"))
+        # Most loads repeat no key: then the (costly) window is skipped for a plain copy.
+        repeated = f"repeated:{table.dataset}"
+        dedupe = Dedupe(staged_in, staging, names, partition=table.keys, order=("origin", "ts"))
+        return [CountRepeatedKeys(repeated, staged_in, table.keys), DedupeIfRepeated(dedupe, repeated)]
+    return [_dedupe_step(table, staged_in, staging)]
+
+
+def _dedupe_step(table: Table, staged_in: str, staging: str) -> Dedupe:
+    names = table.column_names
     if table.merge == "upsert_latest":
         return Dedupe(staged_in, staging, names, partition=table.keys, order=("fetched_at DESC", "name"))
     return Dedupe(staged_in, staging, names)
 
 
-def build_plan(message: LoadMessage, tag: str, loaded_at: str) -> Plan:
+def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at: str) -> Plan:
     """The ordered steps that load exactly the files of `message`, in one transaction.
 
-    `tag` makes the staging table names unique to this load; `loaded_at` (ISO, UTC) is recorded
-    in the bookkeeping table. Raises PlanError for a dataset the warehouse has no table for.
+    `message` may be a batch (a sequence of messages): their files load together, all or nothing,
+    each recorded with its own message's source. `tag` makes the staging table names unique to
+    this load; `loaded_at` (ISO, UTC) is recorded in the bookkeeping table. Raises PlanError for
+    a dataset the warehouse has no table for.
     """
-    if not message.files:
-        return Plan(message.source, ())
+    messages = (message,) if isinstance(message, LoadMessage) else tuple(message)
+    source = "; ".join(m.source for m in messages)
+    entries = tuple((f, m.source) for m in messages for f in m.files)
+    files = tuple(f for f, _ in entries)
+    if not files:
+        return Plan(source, ())
     by_dataset: dict[str, list[str]] = {}
-    for file in message.files:
+    for file in files:
         if file.dataset not in TABLE_BY_DATASET:
             raise PlanError(f"unknown curated dataset {file.dataset!r} in {file.path}")
         paths = by_dataset.setdefault(file.dataset, [])
@@ -325,21 +415,22 @@ def build_plan(message: LoadMessage, tag: str, loaded_at: str) -> Plan:
     for table in tables:
         staging, staged_in = staged_name(tag, table.dataset), staged_name(tag, table.dataset) + "_in"
         setup += [
-            CreateStaging(staged_in, table.columns),
+            CreateStaging(staged_in, table.columns, external=True),
             CreateStaging(staging, table.columns),
             StageFiles(staged_in, table.columns, tuple(by_dataset[table.dataset])),
             Count(f"staged:{table.dataset}", staged_in),
-            _dedupe_step(table, staged_in, staging),
+            *_dedupe_steps(table, staged_in, staging),
         ]
-        cleanup += [DropStaging(staged_in), DropStaging(staging)]
+        cleanup += [DropStaging(staged_in, external=True), DropStaging(staging)]
         if table.merge == "streams":
-            txn.append(Count("before:streams", table.name, users_in=staging, phase="txn"))
+            # The merge changes only rows near the staged ones: counting those gives the same net.
+            txn.append(Count("before:streams", table.name, users_in=staging, near=True, phase="txn"))
             txn.append(_merge_step(table, staging))
-            txn.append(Count("after:streams", table.name, users_in=staging, phase="txn"))
+            txn.append(Count("after:streams", table.name, users_in=staging, near=True, phase="txn"))
         else:
             txn.append(_merge_step(table, staging))
-    txn.append(RecordFiles(tuple(message.files), message.source, loaded_at))
-    return Plan(message.source, tuple(message.files), tuple([*setup, Begin(), *txn, Commit(), *cleanup]))
+    txn.append(RecordFiles(entries, loaded_at))
+    return Plan(source, files, tuple([*setup, Begin(), *txn, Commit(), *cleanup]))
 
 
 def render_plan(plan: Plan, dialect: Dialect, locate: Locate | Mapping[str, str]) -> list[Statement]:
@@ -350,7 +441,7 @@ def render_plan(plan: Plan, dialect: Dialect, locate: Locate | Mapping[str, str]
     for step in plan.steps:
         capture = getattr(step, "capture", None)
         for sql in step.render(dialect, locate):
-            statements.append(Statement(sql, step.phase, capture))
+            statements.append(sql if isinstance(sql, Statement) else Statement(sql, step.phase, capture))
     return statements
 
 
@@ -368,6 +459,14 @@ def schema_statements(dialect: Dialect, existing: Iterable[str] = ()) -> list[st
     statements = [dialect.create_table(t) for t in TABLES if t.name not in existing]
     statements += [dialect.create_view(v.name, v.body(dialect), v.name in existing) for v in VIEWS]
     return statements
+
+
+def schema_version(dialect: Dialect) -> str:
+    """A digest of the whole schema DDL: when it changes, the views are defined again."""
+    ddl = [dialect.create_table(t) for t in TABLES] + [
+        dialect.create_view(v.name, v.body(dialect), False) for v in VIEWS
+    ]
+    return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:16]
 
 
 # -- curated files -> messages (the CLI's view of the lake) ------------------------------------
@@ -421,5 +520,9 @@ def synapse_script(
             note = f"  -- {statement.phase}" + (
                 f", result -> {statement.capture}" if statement.capture else ""
             )
+            if statement.if_any:
+                note += f", only if {statement.if_any} > 0"
+            if statement.if_none:
+                note += f", only if {statement.if_none} = 0"
             lines.append(f"{statement.sql};{note}")
     return "\n".join(lines) + "\n"

@@ -180,6 +180,12 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+# The warehouse's own settings (the schema version): not part of the loaded schema above.
+META = Table(
+    name="warehouse_meta",
+    columns=(Column("name", STRING, False, 64), Column("value", STRING, False, 200)),
+)
+
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 TABLE_BY_DATASET: dict[str, Table] = {t.dataset: t for t in TABLES if t.dataset}
 LOAD_FILE = TABLE_BY_NAME["load_file"]

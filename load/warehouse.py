@@ -4,6 +4,9 @@
 DuckDB at `<lake_dir>/warehouse.duckdb` by default, Synapse when settings.warehouse == "synapse"
 (see load.synapse; pyodbc is imported only there). Both execute the same load.plan statements:
 setup, then one transaction for the warehouse tables, then staging cleanup whatever happened.
+
+Opening is cheap when nothing changed: the tables and views are (re)defined only when one is
+missing or the schema's DDL differs from the version stored in `warehouse_meta`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,18 @@ from pathlib import Path
 
 from load.dialect import DUCKDB, Dialect
 from load.errors import LoadError
-from load.plan import Statement, schema_statements
+from load.plan import Statement, schema_statements, schema_version, should_run
+from load.tables import META, TABLES
+from load.views import VIEWS
 from settings import CURATED_CONTAINER
 
 logger = logging.getLogger(__name__)
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+SCHEMA_VERSION_KEY = "schema_version"
+# The embedded warehouse runs next to the rest of the ingest on a small machine: a bounded buffer
+# pool (DuckDB spills to <file>.tmp beyond it) and no more threads than cores.
+DUCKDB_CONFIG = {"threads": 2, "memory_limit": "160MB", "preserve_insertion_order": False}
 
 # kind -> ids seen in the facts/bridges but missing from the dimension (the enrichment backlog)
 _UNENRICHED = {
@@ -57,8 +66,29 @@ class Warehouse:
 
     # -- shared behaviour -------------------------------------------------------------------
     def ensure_schema(self) -> None:
-        for sql in schema_statements(self.dialect, self.existing_objects()):
+        """Create what is missing; redefine the views only when the schema's DDL changed."""
+        existing = {name.lower() for name in self.existing_objects()}
+        version = schema_version(self.dialect)
+        wanted = {t.name for t in TABLES} | {v.name for v in VIEWS} | {META.name}
+        if wanted <= existing and self.stored_schema_version() == version:
+            return
+        if META.name not in existing:
+            self.run(self.dialect.create_table(META))
+        for sql in schema_statements(self.dialect, existing):
             self.run(sql)
+        d, key = self.dialect, self.dialect.lit(SCHEMA_VERSION_KEY)
+        self.run(f"DELETE FROM {d.t(META.name)} WHERE {d.q('name')} = {key}")
+        self.run(
+            f"INSERT INTO {d.t(META.name)} ({d.q('name')}, {d.q('value')}) VALUES ({key}, {d.lit(version)})"
+        )
+        logger.info("warehouse schema defined (version %s)", version)
+
+    def stored_schema_version(self) -> str | None:
+        d = self.dialect
+        rows = self.query(
+            f"SELECT {d.q('value')} FROM {d.t(META.name)} WHERE {d.q('name')} = {d.lit(SCHEMA_VERSION_KEY)}"
+        )
+        return rows[0][0] if rows else None
 
     def execute(self, statements: Sequence[Statement]) -> dict[str, int]:
         """Run a rendered plan; returns the captured counts. On error: rollback, cleanup, raise."""
@@ -66,7 +96,7 @@ class Warehouse:
         in_transaction = False
         try:
             for statement in statements:
-                if statement.phase == "cleanup":
+                if statement.phase == "cleanup" or not should_run(statement, counts):
                     continue
                 if statement.capture:
                     counts[statement.capture] = int(self.query(statement.sql)[0][0])
@@ -130,7 +160,7 @@ class DuckDBWarehouse(Warehouse):
         self.path = path
         self.db_errors = (duckdb.Error,)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = duckdb.connect(str(path))
+        self.connection = duckdb.connect(str(path), config=dict(DUCKDB_CONFIG))
         # Warehouse timestamps are naive UTC: Parquet's UTC instants convert as UTC, not local time.
         self.connection.execute("SET TimeZone = 'UTC'")
 

@@ -13,10 +13,12 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
-from storage.lake import LakeError, QueueMessage
+from storage.lake import LakeError, QueueMessage, StagedBlobBase
 
 # Spill a streamed blob to disk beyond this size, so memory stays bounded by what we choose.
 _SPOOL_BYTES = 64 << 20
+# A staged blob is sent in blocks of about this size (Azure allows 50 000 blocks of up to 4000 MiB).
+_BLOCK_BYTES = 8 << 20
 
 
 def _credential(settings):
@@ -95,6 +97,9 @@ class BlobLake:
         with open(source, "rb") as handle:
             self._blob(container, path).upload_blob(handle, overwrite=True)
 
+    def stage(self, container: str, path: str) -> BlobStagedBlob:
+        return BlobStagedBlob(self._blob(container, path))
+
     def list(self, container: str, prefix: str = "") -> Iterator[str]:
         names = [b.name for b in self._container(container).list_blobs(name_starts_with=prefix or None)]
         return iter(sorted(names))
@@ -107,6 +112,52 @@ class BlobLake:
         # COPY INTO with a managed identity reads Parquet only through the ADLS Gen2 endpoint.
         url = self.service.get_blob_client(container, path).url  # no request: just the address
         return url.replace(".blob.core.", ".dfs.core.")
+
+
+class BlobStagedBlob(StagedBlobBase):
+    """A block blob built with Put Block, made visible by one Put Block List.
+
+    Uncommitted blocks are invisible (no listing, no `exists`, no Event Grid BlobCreated: only the
+    Put Block List fires that), and Azure garbage-collects them after a week, so abort has nothing
+    to delete. Block ids are a zero-padded counter (the SDK base64-encodes them; Azure wants one
+    length per blob): a retry, or a second writer of the same bytes, re-stages the same ids.
+    """
+
+    def __init__(self, blob):
+        self._blob = blob
+        self._blocks: list[str] = []
+        self._pending = bytearray()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._check_open()
+        self._pending += data
+        if len(self._pending) >= _BLOCK_BYTES:
+            self._stage_pending()
+
+    def flush(self) -> None:
+        self._check_open()
+        self._stage_pending()
+
+    def _stage_pending(self) -> None:
+        with memoryview(self._pending) as view:
+            for start in range(0, len(view), _BLOCK_BYTES):
+                block_id = f"{len(self._blocks):08d}"
+                self._blob.stage_block(block_id, bytes(view[start : start + _BLOCK_BYTES]))
+                self._blocks.append(block_id)
+        self._pending = bytearray()
+
+    def commit(self) -> None:
+        self.flush()
+        if self._blocks:
+            self._blob.commit_block_list(self._blocks)
+        else:  # nothing written: an empty blob, made by one Put Blob
+            self._blob.upload_blob(b"", overwrite=True)
+        self.finished = True
+
+    def abort(self) -> None:
+        # Nothing to delete: uncommitted blocks never show and are garbage-collected by Azure.
+        self._pending = bytearray()
+        self.finished = True
 
 
 class StorageQueue:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.lake import LakeError, QueueMessage
+from storage.lake import LakeError, QueueMessage, StagedBlobBase
 
 
 class FolderLake:
@@ -74,6 +74,10 @@ class FolderLake:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def stage(self, container: str, path: str) -> FolderStagedBlob:
+        target, tmp = self._atomic_target(container, path)
+        return FolderStagedBlob(target, tmp)
+
     def list(self, container: str, prefix: str = "") -> Iterator[str]:
         base = self.root / container
         if not base.is_dir():
@@ -93,6 +97,40 @@ class FolderLake:
 
     def url(self, container: str, path: str) -> str:
         return str(self._path(container, path).resolve())
+
+
+class FolderStagedBlob(StagedBlobBase):
+    """A hidden `.name.<uuid>.tmp` file beside the target (`list` skips those), renamed on commit."""
+
+    def __init__(self, target: Path, tmp: Path):
+        self.target = target
+        self.tmp = tmp
+        self._handle: BinaryIO | None = None
+        # Created now, so an empty commit makes an empty blob and abort always has a file to remove.
+        tmp.touch()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._check_open()
+        if self._handle is None:
+            self._handle = self.tmp.open("ab")
+        self._handle.write(data)
+
+    def flush(self) -> None:
+        # Closed between writes: an upload stages one blob per history file, possibly thousands.
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def commit(self) -> None:
+        self._check_open()
+        self.flush()
+        os.replace(self.tmp, self.target)
+        self.finished = True
+
+    def abort(self) -> None:
+        self.flush()
+        self.tmp.unlink(missing_ok=True)
+        self.finished = True
 
 
 class FolderQueue:

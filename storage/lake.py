@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO, Protocol
 
 
@@ -19,6 +20,59 @@ def split_blob_name(name: str) -> tuple[str, str]:
 
 def blob_name(container: str, path: str) -> str:
     return f"{container}/{path}"
+
+
+class StagedBlob(Protocol):
+    """A blob being written in pieces, invisible to readers, listings and triggers until `commit`.
+
+    Use it as a context manager: leaving the block without `commit` aborts it.
+    """
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Append `data` to the staged content."""
+        ...
+
+    def flush(self) -> None:
+        """Push what is buffered to storage and let go of what writing holds (a file handle, a pending
+        block); the blob stays invisible and may still be written to. Bounds memory and handles when
+        many blobs are staged at once."""
+        ...
+
+    def commit(self) -> None:
+        """Make the blob visible with everything written, atomically, overwriting any existing blob."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the staged content: nothing becomes visible. Safe to call more than once."""
+        ...
+
+    def __enter__(self) -> StagedBlob: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None: ...
+
+
+class StagedBlobBase:
+    """What every `StagedBlob` shares: the context manager that aborts unless committed."""
+
+    finished = False  # set by commit() and abort(): nothing more may be written
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def _check_open(self) -> None:
+        if self.finished:
+            raise LakeError("staged blob already committed or aborted")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if not self.finished:
+            self.abort()
 
 
 class Lake(Protocol):
@@ -42,6 +96,10 @@ class Lake(Protocol):
 
     def write_file(self, container: str, path: str, source: Path) -> None:
         """Upload a local file as a blob, atomically, without reading it all into memory."""
+        ...
+
+    def stage(self, container: str, path: str) -> StagedBlob:
+        """Start writing a blob in pieces; it appears (and fires its trigger) only on `commit()`."""
         ...
 
     def list(self, container: str, prefix: str = "") -> Iterator[str]:

@@ -1,9 +1,10 @@
 """upload/{name} → raw/exports/...: validate a privacy-export upload, then land its history files unchanged.
 
 An upload is a Spotify privacy-export zip (any vintage, ../shared/notes/spotify.md §1) or one
-streaming-history JSON file. Everything is checked before anything is written to raw/, because
-each raw write fires curation: a refused upload lands nothing. It is copied to
-quarantine/<upload-id>/ with reason.json instead, and `UploadRefused` is raised.
+streaming-history JSON file. Everything is checked before anything in raw/ becomes visible, because
+each raw blob fires curation when it appears: history files are staged (invisible) as they are
+checked and committed only once all have passed. A refused upload lands nothing: its staged blobs
+are aborted, it is copied to quarantine/<upload-id>/ with reason.json, and `UploadRefused` is raised.
 
 Landed layout (raw container):   exports/<user>/<upload-id>/<kind>/<entry path inside the zip>
 Manifest (state container):      uploads/<upload-id>.json
@@ -18,8 +19,11 @@ import logging
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,7 +34,7 @@ from extract.export import zipguard
 from extract.export.errors import UploadRefused
 from extract.export.formats import VIDEO, classify_entry, record_problem, sniff_kind
 from settings import QUARANTINE_CONTAINER, RAW_CONTAINER, STATE_CONTAINER, UPLOAD_CONTAINER
-from storage.lake import iter_chunks
+from storage.lake import StagedBlob, iter_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +59,14 @@ class UploadResult:
 
 @dataclass(frozen=True)
 class PlannedFile:
-    entry: str  # the zip entry's name as stored (or the lone file's name)
-    path: str  # that name with `/` separators: the tail of the raw path
+    path: str  # the zip entry's name with `/` separators (or the lone file's name): the raw path's tail
     kind: str
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a valid upload lands: the decision, made before anything is written."""
+    """What a valid upload lands: the decision, made before anything is made visible."""
 
-    is_zip: bool
     files: tuple[PlannedFile, ...]
     skipped: dict[str, int]
 
@@ -75,6 +77,13 @@ def accept_upload(lake, name: str, settings) -> UploadResult:
     `name` is the blob path inside the upload container ("alice/my_spotify_data.zip"; an
     "upload/" prefix is accepted). The user label is the first path segment, or "me".
     Raises `UploadRefused(reason, upload_id)` for a bad upload; storage errors propagate.
+
+    One pass: each history file is decompressed once, streamed into a staged (invisible) raw blob
+    and checked. Only when every file has passed are the staged blobs committed (each commit fires
+    curation), then the manifest is written, last. A refusal aborts every staged blob before the
+    quarantine copy is made. A crash before the commits leaves only invisible staged data, and a
+    crash during them leaves some raw blobs but no manifest: either way the retry redoes the whole
+    upload, overwriting the same paths with the same bytes.
     """
     path, user, filename = parse_upload_name(name)
     limits = zipguard.current_limits()
@@ -92,12 +101,25 @@ def accept_upload(lake, name: str, settings) -> UploadResult:
                     "upload %s already ingested: %d history files", upload_id, len(manifest.raw_paths)
                 )
                 return manifest
-            plan = inspect_upload(stream, filename, limits)
+            # Leaving this block aborts every staged blob not committed: a refusal lands nothing.
+            with contextlib.ExitStack() as staging:
+                staged: list[StagedBlob] = []
+
+                def stage(planned: PlannedFile) -> StagedBlob:
+                    blob = staging.enter_context(
+                        lake.stage(RAW_CONTAINER, raw_path(user, upload_id, planned))
+                    )
+                    staged.append(blob)
+                    return blob
+
+                plan = inspect_upload(stream, filename, limits, stage=stage)
+                for blob in staged:
+                    blob.commit()
         except UploadRefused as refused:
             _quarantine(lake, stream, upload_id, name, filename, refused.reason)
             logger.warning("upload %s refused: %s", upload_id, refused.reason)
             raise UploadRefused(refused.reason, upload_id) from None
-        raw_paths = _land(lake, stream, plan, user, upload_id, limits)
+    raw_paths = tuple(raw_path(user, upload_id, planned) for planned in plan.files)
     result = UploadResult(
         upload_id=upload_id,
         user=user,
@@ -139,20 +161,32 @@ def content_id(stream: BinaryIO) -> str:
     return digest.hexdigest()[:16]
 
 
-def inspect_upload(stream: BinaryIO, filename: str, limits: zipguard.Limits | None = None) -> Plan:
-    """Check the whole upload and decide what to land; raises `UploadRefused` (without an id)."""
+def inspect_upload(
+    stream: BinaryIO,
+    filename: str,
+    limits: zipguard.Limits | None = None,
+    stage: Callable[[PlannedFile], StagedBlob] | None = None,
+) -> Plan:
+    """Check the whole upload and decide what to land; raises `UploadRefused` (without an id).
+
+    With `stage`, each history file's bytes are also written, as they are decompressed, to the
+    staged blob `stage(planned)` returns; the caller commits or aborts those. Without it, nothing
+    is written anywhere.
+    """
     limits = limits or zipguard.current_limits()
-    stream.seek(0)
-    head = stream.read(4)
-    stream.seek(0)
-    if head.startswith(b"PK"):
-        return _inspect_zip(stream, limits)
-    if _first_byte(stream) == b"[":
-        return _inspect_json(stream, filename, limits)
-    if zipfile.is_zipfile(stream):  # a zip with something prepended (self-extracting archives)
+    with _PARSERS.lend() as parser:
+        reader = _HistoryReader(parser, stage, limits.total_bytes)
         stream.seek(0)
-        return _inspect_zip(stream, limits)
-    raise UploadRefused("not a zip file or a streaming-history JSON file")
+        head = stream.read(4)
+        stream.seek(0)
+        if head.startswith(b"PK"):
+            return _inspect_zip(stream, limits, reader)
+        if _first_byte(stream) == b"[":
+            return _inspect_json(stream, filename, limits, reader)
+        if zipfile.is_zipfile(stream):  # a zip with something prepended (self-extracting archives)
+            stream.seek(0)
+            return _inspect_zip(stream, limits, reader)
+        raise UploadRefused("not a zip file or a streaming-history JSON file")
 
 
 def _first_byte(stream: BinaryIO) -> bytes:
@@ -167,14 +201,88 @@ def _first_byte(stream: BinaryIO) -> bytes:
         stream.seek(0)
 
 
-def _inspect_zip(stream: BinaryIO, limits: zipguard.Limits) -> Plan:
+class _ParserCache:
+    """One JSON parser kept between uploads and lent to one upload at a time.
+
+    A fresh simdjson parser allocates buffers of about 3x the file it parses, and touching them the
+    first time costs about as much as the parse. The kept parser only parses files up to
+    `_KEPT_PARSER_MAX_BYTES` (bigger ones get a parser of their own), which bounds what it holds between
+    uploads to about 100 MB. It is dropped after an exception: a refusal's traceback can hold proxies
+    into its last document, and a parser refuses to parse again while those live.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._parser: simdjson.Parser | None = None
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[simdjson.Parser]:
+        if not self._lock.acquire(blocking=False):  # another upload has it: this one makes its own
+            yield simdjson.Parser()
+            return
+        try:
+            parser, self._parser = self._parser or simdjson.Parser(), None
+            yield parser
+            self._parser = parser  # not reached after an exception
+        finally:
+            self._lock.release()
+
+
+_KEPT_PARSER_MAX_BYTES = 32 << 20  # real history files are ~12-20 MB
+_PARSERS = _ParserCache()
+
+
+class _HistoryReader:
+    """Reads one upload's history files, one at a time, into one reused buffer while copying each chunk
+    to the file's staged blob, and checks each with `check_history`."""
+
+    def __init__(
+        self, parser: simdjson.Parser, stage: Callable[[PlannedFile], StagedBlob] | None, total_limit: int
+    ):
+        self.parser = parser
+        self.stage = stage
+        self.total_limit = total_limit
+        self.total = 0
+        self.buffer = bytearray()  # grows to the largest file; bytes past the current file's are stale
+
+    def check(self, chunks: Iterable[bytes], path: str, kind: str | None) -> tuple[PlannedFile, bool]:
+        """(what to land, has at least one valid stream) for one history file; see `check_history`."""
+        sink = self.stage(PlannedFile(path, kind)) if self.stage is not None and kind is not None else None
+        buffer = self.buffer
+        size = 0
+        for chunk in chunks:
+            end = size + len(chunk)
+            buffer[size:end] = chunk  # grows the buffer when `end` is past its end
+            size = end
+            if sink is not None:
+                sink.write(chunk)
+            if self.total + size > self.total_limit:
+                raise UploadRefused(
+                    f"history files add up to more than {zipguard.describe_bytes(self.total_limit)} "
+                    "uncompressed, over the limit"
+                )
+        self.total += size
+        with memoryview(buffer)[:size] as data:
+            parser = self.parser if size <= _KEPT_PARSER_MAX_BYTES else simdjson.Parser()
+            kind, has_valid = check_history(data, path, kind, parser)
+            planned = PlannedFile(path, kind)
+            if sink is None and self.stage is not None:
+                # A lone file whose name says nothing: its first record gave the kind, part of the raw path.
+                sink = self.stage(planned)
+                sink.write(data)
+        if sink is not None:
+            sink.flush()
+        return planned, has_valid
+
+
+def _inspect_zip(stream: BinaryIO, limits: zipguard.Limits, reader: _HistoryReader) -> Plan:
     archive = zipguard.open_archive(stream)
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.entries:
             raise UploadRefused(f"zip has {len(infos)} entries, more than the {limits.entries} allowed")
         skipped = {VIDEO: 0, "other": 0}
-        history: list[tuple[zipfile.ZipInfo, PlannedFile]] = []
+        history: list[tuple[zipfile.ZipInfo, str, str]] = []
         seen: set[str] = set()
         # Every header first: a bad name or size anywhere refuses the upload before any decompression.
         for info in infos:
@@ -194,65 +302,68 @@ def _inspect_zip(stream: BinaryIO, limits: zipguard.Limits) -> Plan:
             if path in seen:
                 raise UploadRefused(f"{path}: appears twice in the zip")
             seen.add(path)
-            history.append((info, PlannedFile(entry=info.filename, path=path, kind=kind)))
+            history.append((info, path, kind))
         if not history:
             raise UploadRefused(NO_HISTORY)
-        total = 0
+        files = []
         any_valid = False
-        for info, planned in history:
-            data = zipguard.read_entry(archive, info, limits)
-            total += len(data)
-            if total > limits.total_bytes:
-                raise UploadRefused(
-                    f"history files add up to more than {zipguard.describe_bytes(limits.total_bytes)} "
-                    "uncompressed, over the limit"
-                )
-            _kind, has_valid = check_history(data, planned.path, planned.kind)
+        for info, path, kind in history:
+            planned, has_valid = reader.check(zipguard.entry_chunks(archive, info, limits), path, kind)
+            files.append(planned)
             any_valid = any_valid or has_valid
-            del data  # bounded memory: one file at a time
     if not any_valid:
         raise UploadRefused("no valid stream in this upload")
-    return Plan(is_zip=True, files=tuple(p for _, p in history), skipped=skipped)
+    return Plan(files=tuple(files), skipped=skipped)
 
 
-def _inspect_json(stream: BinaryIO, filename: str, limits: zipguard.Limits) -> Plan:
+def _inspect_json(stream: BinaryIO, filename: str, limits: zipguard.Limits, reader: _HistoryReader) -> Plan:
     kind = classify_entry(filename)
     if kind == VIDEO:
         raise UploadRefused(NO_HISTORY)
-    data = b"".join(zipguard.bounded_chunks(stream, filename, limits))
-    kind, has_valid = check_history(data, filename, kind)
+    chunks = zipguard.bounded_chunks(stream, filename, limits)
+    planned, has_valid = reader.check(chunks, filename, kind)
     if not has_valid:
         raise UploadRefused("no valid stream in this upload")
-    return Plan(is_zip=False, files=(PlannedFile(filename, filename, kind),), skipped={VIDEO: 0, "other": 0})
+    return Plan(files=(planned,), skipped={VIDEO: 0, "other": 0})
 
 
-def check_history(data: bytes | bytearray, entry: str, kind: str | None) -> tuple[str, bool]:
+def check_history(
+    data: bytes | bytearray | memoryview, entry: str, kind: str | None, parser: simdjson.Parser | None = None
+) -> tuple[str, bool]:
     """Check one history file: a JSON array of objects. Returns (kind, has at least one valid stream).
 
     `kind` None means "unknown yet": it is sniffed from the first record. Records are checked with
     `record_problem` only until one valid stream is found (curation counts the rest); the
-    array-of-objects check covers every element.
+    array-of-objects check covers every element. `parser` may be reused from file to file, as long
+    as nothing from its last document is still held.
     """
-    # A fresh parser per file: a reused one refuses to parse while proxies of the last document live.
-    parser = simdjson.Parser()
+    parser = parser or simdjson.Parser()
     try:
         document = parser.parse(data)
     except ValueError as error:  # simdjson: malformed JSON; UnicodeDecodeError (a ValueError) for bad UTF-8
         raise UploadRefused(f"{entry}: invalid JSON ({zipguard.one_line(error)})") from None
     if not isinstance(document, simdjson.Array):
         raise UploadRefused(f"{entry}: not a JSON array of objects")
+    elements = iter(document)
     has_valid = False
-    for index, element in enumerate(document):
+    not_objects = False
+    for element in elements:  # Python-level checks, only until the first valid stream
         if not isinstance(element, simdjson.Object):
-            raise UploadRefused(f"{entry}: not a JSON array of objects (item {index} is not an object)")
-        if has_valid:
-            continue
+            not_objects = True
+            break
         record = element.as_dict()
         if kind is None:
             kind = sniff_kind(record)
             if kind is None:
                 raise UploadRefused(f"{entry}: not Spotify streaming history (unrecognised record fields)")
-        has_valid = record_problem(kind, record) is None
+        if record_problem(kind, record) is None:
+            has_valid = True
+            break
+    if has_valid:  # the rest needs only the type check, run by all(map(...)) with no Python step each
+        not_objects = not all(map(isinstance, elements, repeat(simdjson.Object)))
+    if not_objects:
+        index = next(i for i, item in enumerate(document) if not isinstance(item, simdjson.Object))
+        raise UploadRefused(f"{entry}: not a JSON array of objects (item {index} is not an object)")
     if kind is None:
         raise UploadRefused(f"{entry}: empty, and its name does not say what history it holds")
     return kind, has_valid
@@ -260,30 +371,6 @@ def check_history(data: bytes | bytearray, entry: str, kind: str | None) -> tupl
 
 def raw_path(user: str, upload_id: str, planned: PlannedFile) -> str:
     return f"exports/{user}/{upload_id}/{planned.kind}/{planned.path}"
-
-
-def _land(
-    lake, stream: BinaryIO, plan: Plan, user: str, upload_id: str, limits: zipguard.Limits
-) -> tuple[str, ...]:
-    """Write each planned file's bytes, unchanged, to raw/ (decompressed again, one at a time)."""
-    landed = []
-    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-        local = Path(tmp) / "entry"
-        with contextlib.ExitStack() as stack:
-            archive = stack.enter_context(zipguard.open_archive(stream)) if plan.is_zip else None
-            for planned in plan.files:
-                stream.seek(0)
-                with local.open("wb") as out:
-                    if archive is not None:
-                        chunks = zipguard.entry_chunks(archive, archive.getinfo(planned.entry), limits)
-                    else:
-                        chunks = zipguard.bounded_chunks(stream, planned.path, limits)
-                    for chunk in chunks:
-                        out.write(chunk)
-                target = raw_path(user, upload_id, planned)
-                lake.write_file(RAW_CONTAINER, target, local)
-                landed.append(target)
-    return tuple(landed)
 
 
 def _manifest_path(upload_id: str) -> str:

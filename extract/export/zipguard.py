@@ -121,11 +121,6 @@ def entry_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
         raise UploadRefused(f"{entry}: {one_line(error)}") from None
 
 
-def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
-    """One entry's bytes, never more than the limits allow."""
-    return b"".join(entry_chunks(archive, info, limits))
-
-
 def one_line(error: BaseException) -> str:
     """An error message on one line, for a refusal reason."""
     text = str(error).strip() or type(error).__name__

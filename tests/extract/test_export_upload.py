@@ -11,10 +11,11 @@ import zipfile
 
 import orjson
 import pytest
+import simdjson
 
 from extract.export import upload as upload_module
 from extract.export.errors import UploadRefused
-from extract.export.upload import UploadResult, accept_upload, inspect_upload
+from extract.export.upload import UploadResult, accept_upload, check_history, inspect_upload
 from extract.export.zipguard import Limits
 from settings import QUARANTINE_CONTAINER, RAW_CONTAINER, STATE_CONTAINER, UPLOAD_CONTAINER
 from storage import open_lake
@@ -570,6 +571,142 @@ def test_a_refused_upload_named_reason_json_keeps_both_files(folder_lake):
         orjson.loads(lake.read_bytes(QUARANTINE_CONTAINER, f"{uid}/reason.json"))["upload"]
         == "bob/reason.json"
     )
+
+
+# --- one pass: staged, then committed all at once ------------------------------------------------
+
+
+class WatchedLake:
+    """The real lake, with a hook run each time a raw blob is staged (hand-written, not a mock)."""
+
+    def __init__(self, lake, on_stage):
+        self.lake = lake
+        self.on_stage = on_stage
+        self.staged = 0
+
+    def __getattr__(self, name):
+        return getattr(self.lake, name)
+
+    def stage(self, container, path):
+        self.staged += 1
+        self.on_stage(self.staged)
+        return self.lake.stage(container, path)
+
+
+def test_no_raw_blob_is_visible_until_every_file_has_passed(lake_and_settings):
+    lake, settings = lake_and_settings
+    put(lake, "alice/export.zip", make_zip(EXTENDED_ENTRIES))
+    seen_while_staging = []
+    watched = WatchedLake(lake, lambda _n: seen_while_staging.append(list(lake.list(RAW_CONTAINER))))
+
+    result = accept_upload(watched, "alice/export.zip", settings)
+
+    assert seen_while_staging == [[], [], []]  # three history files, none visible while the next is staged
+    assert sorted(lake.list(RAW_CONTAINER)) == sorted(result.raw_paths)
+
+
+def test_a_refusal_after_files_were_staged_leaves_no_trace_in_raw(lake_and_settings):
+    lake, settings = lake_and_settings
+    entries = {
+        "MyData/endsong_0.json": as_json(endsong_2021(2)),
+        "MyData/endsong_1.json": as_json(endsong_2021(1)),
+        "MyData/endsong_2.json": b"[{]",
+    }
+    data = make_zip(entries)
+
+    _assert_refused(lake, settings, "bob/export.zip", data, "MyData/endsong_2.json: invalid JSON")
+
+    assert list(lake.list(RAW_CONTAINER)) == []
+    if settings.storage_connection_string is None:  # folder lake: the staged temp files are gone too
+        assert [p for p in (settings.lake_dir / RAW_CONTAINER).rglob("*") if p.is_file()] == []
+
+
+def test_a_storage_error_while_staging_lands_nothing_and_the_retry_lands_everything(lake_and_settings):
+    lake, settings = lake_and_settings
+    data = make_zip(EXTENDED_ENTRIES)
+    put(lake, "alice/export.zip", data)
+
+    def fail_on_the_third(n):
+        if n == 3:
+            raise OSError("storage went away")
+
+    with pytest.raises(OSError, match="storage went away"):
+        accept_upload(WatchedLake(lake, fail_on_the_third), "alice/export.zip", settings)
+    assert list(lake.list(RAW_CONTAINER)) == []
+    assert list(lake.list(STATE_CONTAINER)) == []
+    assert list(lake.list(QUARANTINE_CONTAINER)) == []  # not a refusal: the trigger retries
+
+    result = accept_upload(lake, "alice/export.zip", settings)
+
+    assert result.history_files == 3 and result.already_ingested is False
+    assert sorted(snapshot(lake, RAW_CONTAINER)) == sorted(result.raw_paths)
+
+
+def test_a_retry_after_a_crash_that_left_staged_data_lands_the_same_bytes(lake_and_settings):
+    lake, settings = lake_and_settings
+    data = make_zip(EXTENDED_ENTRIES)
+    put(lake, "alice/export.zip", data)
+    uid = upload_id_of(data)
+    path = f"exports/alice/{uid}/extended/MyData/endsong_0.json"
+    crashed = lake.stage(RAW_CONTAINER, path)  # a worker killed mid-write: never committed, never aborted
+    crashed.write(b"[{half")
+    crashed.flush()
+    assert list(lake.list(RAW_CONTAINER)) == []
+
+    result = accept_upload(lake, "alice/export.zip", settings)
+
+    assert path in result.raw_paths
+    assert lake.read_bytes(RAW_CONTAINER, path) == EXTENDED_ENTRIES["MyData/endsong_0.json"]
+    assert sorted(lake.list(RAW_CONTAINER)) == sorted(result.raw_paths)
+
+
+def test_an_upload_after_a_refusal_still_parses_while_the_refusal_is_held(folder_lake):
+    lake, settings = folder_lake
+    _filename, bad, _reason = REFUSALS["array-with-non-object"]
+    put(lake, "bob/export.zip", bad)
+    with pytest.raises(UploadRefused) as caught:
+        accept_upload(lake, "bob/export.zip", settings)
+    held = caught.value  # its traceback chain holds the refused document's proxies
+
+    put(lake, "alice/export.zip", make_zip(EXTENDED_ENTRIES))
+    assert accept_upload(lake, "alice/export.zip", settings).history_files == 3
+    assert "item 2 is not an object" in str(held)
+
+
+def test_a_file_bigger_than_the_kept_parser_takes_is_checked_all_the_same(folder_lake, monkeypatch):
+    lake, settings = folder_lake
+    monkeypatch.setattr(upload_module, "_KEPT_PARSER_MAX_BYTES", 100)
+    put(lake, "alice/export.zip", make_zip(EXTENDED_ENTRIES))
+
+    result = accept_upload(lake, "alice/export.zip", settings)
+
+    assert snapshot(lake, RAW_CONTAINER) == {
+        path: EXTENDED_ENTRIES[path.split("/extended/", 1)[1]] for path in result.raw_paths
+    }
+
+
+@pytest.mark.parametrize(
+    ("records", "index"),
+    [
+        ([{"ts": "bad", "ms_played": 1}, 5, *endsong_2021(1)], 1),  # before any valid stream
+        ([*endsong_2021(2), {}, [1], "x"], 3),  # after one: checked without a Python step each
+        ([*endsong_2021(1), None], 1),
+    ],
+)
+def test_check_history_names_the_first_item_that_is_not_an_object(records, index):
+    with pytest.raises(UploadRefused, match=rf"^h\.json: not a JSON array of objects \(item {index} is not"):
+        check_history(json.dumps(records).encode(), "h.json", "extended")
+
+
+def test_check_history_with_one_parser_for_many_files():
+    parser = simdjson.Parser()
+    assert check_history(as_json(endsong_2021(2)), "a.json", None, parser) == ("extended", True)
+    assert check_history(as_json(account_podcast()), "b.json", None, parser) == ("account_podcast", True)
+    bad = as_json([{"ts": "2024-13-45T00:00:00Z", "ms_played": 1}, {}])
+    assert check_history(memoryview(bad), "c.json", "extended", parser) == ("extended", False)
+    assert check_history(b"[]", "d.json", "account_music", parser) == ("account_music", False)
+    with pytest.raises(UploadRefused, match="empty, and its name does not say"):
+        check_history(b" [ ] ", "e.json", None, parser)
 
 
 # --- the deciding part, with small limits -----------------------------------------------------------

@@ -93,3 +93,72 @@ def test_split_blob_name():
     assert split_blob_name("raw/exports/a.json") == ("raw", "exports/a.json")
     with pytest.raises(ValueError):
         split_blob_name("raw")
+
+
+def test_staged_blob_is_invisible_until_committed(settings):
+    lake = open_lake(settings)
+    with lake.stage("raw", "exports/me/u1/big.json") as staged:
+        staged.write(b"[")
+        staged.write(b"1,2")
+        staged.flush()
+        staged.write(b"]")
+        assert not lake.exists("raw", "exports/me/u1/big.json")
+        assert list(lake.list("raw")) == []
+        staged.commit()
+    assert lake.read_bytes("raw", "exports/me/u1/big.json") == b"[1,2]"
+    assert list(lake.list("raw")) == ["exports/me/u1/big.json"]
+
+
+def test_staged_blob_of_many_blocks_keeps_every_byte_in_order(settings, monkeypatch):
+    from storage import blob
+
+    monkeypatch.setattr(blob, "_BLOCK_BYTES", 1000)  # several blocks, some written in one piece
+    lake = open_lake(settings)
+    pieces = [bytes([i]) * size for i, size in enumerate((10, 999, 1, 2500, 0, 7))]
+    with lake.stage("raw", "many.bin") as staged:
+        for piece in pieces:
+            staged.write(piece)
+        staged.commit()
+    assert lake.read_bytes("raw", "many.bin") == b"".join(pieces)
+
+
+def test_aborted_staged_blob_leaves_nothing(settings):
+    lake = open_lake(settings)
+    staged = lake.stage("raw", "exports/me/u1/a.json")
+    staged.write(b"[1]")
+    staged.flush()
+    staged.abort()
+    staged.abort()  # twice is fine
+    with lake.stage("raw", "exports/me/u1/b.json") as left:
+        left.write(b"[2]")  # leaving the block without commit aborts
+    with pytest.raises(RuntimeError), lake.stage("raw", "exports/me/u1/c.json") as failed:
+        failed.write(b"[3]")
+        raise RuntimeError("crash while writing")
+
+    for name in ("a", "b", "c"):
+        assert not lake.exists("raw", f"exports/me/u1/{name}.json")
+    assert list(lake.list("raw")) == []
+    with pytest.raises(LakeError, match="already committed or aborted"):
+        staged.write(b"x")
+
+
+def test_staged_blob_overwrites_only_on_commit(settings):
+    lake = open_lake(settings)
+    lake.write_bytes("raw", "x.json", b"[old]")
+    with lake.stage("raw", "x.json") as staged:
+        staged.write(b"[new]")
+        assert lake.read_bytes("raw", "x.json") == b"[old]"
+        staged.commit()
+    assert lake.read_bytes("raw", "x.json") == b"[new]"
+    with lake.stage("raw", "x.json") as aborted:
+        aborted.write(b"[never]")
+    assert lake.read_bytes("raw", "x.json") == b"[new]"
+    assert list(lake.list("raw")) == ["x.json"]
+
+
+def test_staged_blob_with_nothing_written_commits_an_empty_blob(settings):
+    lake = open_lake(settings)
+    with lake.stage("raw", "empty.json") as staged:
+        staged.commit()
+    assert lake.exists("raw", "empty.json")
+    assert lake.read_bytes("raw", "empty.json") == b""
