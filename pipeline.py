@@ -152,6 +152,9 @@ def curate_and_load(settings: Settings, raw_paths, summary: IngestSummary, progr
             if message is not None:
                 queue.send(message.to_json())
             say(f"curated {index}/{len(paths)}: {path.rsplit('/', 1)[-1]}")
+    from transform.curate import release_memory
+
+    release_memory()  # the load comes next in this process: keep the peak at one stage's worth
     drain_load_queue(settings, summary)
 
 

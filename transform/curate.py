@@ -27,3 +27,10 @@ def curate_raw(lake, name: str, settings):
         return curate_api_file(lake, path, settings)
     logger.info("raw %s: not a known raw layout, skipped", path)
     return None
+
+
+def release_memory() -> None:
+    """Free what curation keeps between files (its parsing engine, Arrow's memory pool)."""
+    from transform.history import release_memory as _release
+
+    _release()

@@ -19,9 +19,8 @@ import logging
 import re
 import shutil
 import tempfile
-import threading
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -174,19 +173,20 @@ def inspect_upload(
     is written anywhere.
     """
     limits = limits or zipguard.current_limits()
-    with _PARSERS.lend() as parser:
-        reader = _HistoryReader(parser, stage, limits.total_bytes)
+    # One parser for the whole upload: its buffers (~3x the largest file) are reused from file to
+    # file, which halves the check's cost, and freed with the upload rather than kept resident.
+    reader = _HistoryReader(simdjson.Parser(), stage, limits.total_bytes)
+    stream.seek(0)
+    head = stream.read(4)
+    stream.seek(0)
+    if head.startswith(b"PK"):
+        return _inspect_zip(stream, limits, reader)
+    if _first_byte(stream) == b"[":
+        return _inspect_json(stream, filename, limits, reader)
+    if zipfile.is_zipfile(stream):  # a zip with something prepended (self-extracting archives)
         stream.seek(0)
-        head = stream.read(4)
-        stream.seek(0)
-        if head.startswith(b"PK"):
-            return _inspect_zip(stream, limits, reader)
-        if _first_byte(stream) == b"[":
-            return _inspect_json(stream, filename, limits, reader)
-        if zipfile.is_zipfile(stream):  # a zip with something prepended (self-extracting archives)
-            stream.seek(0)
-            return _inspect_zip(stream, limits, reader)
-        raise UploadRefused("not a zip file or a streaming-history JSON file")
+        return _inspect_zip(stream, limits, reader)
+    raise UploadRefused("not a zip file or a streaming-history JSON file")
 
 
 def _first_byte(stream: BinaryIO) -> bytes:
@@ -199,37 +199,6 @@ def _first_byte(stream: BinaryIO) -> bytes:
         return b""
     finally:
         stream.seek(0)
-
-
-class _ParserCache:
-    """One JSON parser kept between uploads and lent to one upload at a time.
-
-    A fresh simdjson parser allocates buffers of about 3x the file it parses, and touching them the
-    first time costs about as much as the parse. The kept parser only parses files up to
-    `_KEPT_PARSER_MAX_BYTES` (bigger ones get a parser of their own), which bounds what it holds between
-    uploads to about 100 MB. It is dropped after an exception: a refusal's traceback can hold proxies
-    into its last document, and a parser refuses to parse again while those live.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._parser: simdjson.Parser | None = None
-
-    @contextlib.contextmanager
-    def lend(self) -> Iterator[simdjson.Parser]:
-        if not self._lock.acquire(blocking=False):  # another upload has it: this one makes its own
-            yield simdjson.Parser()
-            return
-        try:
-            parser, self._parser = self._parser or simdjson.Parser(), None
-            yield parser
-            self._parser = parser  # not reached after an exception
-        finally:
-            self._lock.release()
-
-
-_KEPT_PARSER_MAX_BYTES = 32 << 20  # real history files are ~12-20 MB
-_PARSERS = _ParserCache()
 
 
 class _HistoryReader:
@@ -263,7 +232,7 @@ class _HistoryReader:
                 )
         self.total += size
         with memoryview(buffer)[:size] as data:
-            parser = self.parser if size <= _KEPT_PARSER_MAX_BYTES else simdjson.Parser()
+            parser = self.parser
             kind, has_valid = check_history(data, path, kind, parser)
             planned = PlannedFile(path, kind)
             if sink is None and self.stage is not None:

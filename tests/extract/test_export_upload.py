@@ -673,18 +673,6 @@ def test_an_upload_after_a_refusal_still_parses_while_the_refusal_is_held(folder
     assert "item 2 is not an object" in str(held)
 
 
-def test_a_file_bigger_than_the_kept_parser_takes_is_checked_all_the_same(folder_lake, monkeypatch):
-    lake, settings = folder_lake
-    monkeypatch.setattr(upload_module, "_KEPT_PARSER_MAX_BYTES", 100)
-    put(lake, "alice/export.zip", make_zip(EXTENDED_ENTRIES))
-
-    result = accept_upload(lake, "alice/export.zip", settings)
-
-    assert snapshot(lake, RAW_CONTAINER) == {
-        path: EXTENDED_ENTRIES[path.split("/extended/", 1)[1]] for path in result.raw_paths
-    }
-
-
 @pytest.mark.parametrize(
     ("records", "index"),
     [
