@@ -1,6 +1,6 @@
 """Validate response bodies against the public Spotify OpenAPI description (loaded once per process).
 
-The spec is sonallux/spotify-web-api's fixed-spotify-open-api.yml (copy in ../shared). Responses are
+The spec is sonallux/spotify-web-api's fixed-spotify-open-api.yml (vendored in openapi/). Responses are
 looked up by (spec path, status); statuses a path does not list (404, 400, 5xx) use the spec's shared
 error responses. Additional properties are allowed, as in the spec (e.g. error.reason is not modelled).
 """
@@ -17,7 +17,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 SPEC_PATH = Path(
     os.environ.get(
         "SPOTIFY_OPENAPI_SPEC",
-        Path(__file__).resolve().parents[3] / "shared" / "spotify-openapi" / "fixed-spotify-open-api.yml",
+        Path(__file__).resolve().parent / "openapi" / "fixed-spotify-open-api.yml",
     )
 )
 _SHARED_ERRORS = {
