@@ -75,7 +75,7 @@ def consent(
 
     `show(authorize_url, redirect_uri)` tells the user where to go (the CLI prints; tests follow it).
     """
-    from cli.__main__ import UserError
+    from cli.common import UserError
     from extract.spotify.client import build_oauth
     from extract.spotify.errors import SpotifyAuthError
 
@@ -117,7 +117,7 @@ def consent(
 def exchange_code(auth, code: str) -> dict:
     from spotipy.exceptions import SpotifyOauthError
 
-    from cli.__main__ import UserError
+    from cli.common import UserError
 
     try:
         auth.get_access_token(code, as_dict=False, check_cache=False)

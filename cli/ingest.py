@@ -43,7 +43,9 @@ def describe(name: str, summary) -> str:
 
 
 def run(args) -> int:
+    from load.errors import LoadError
     from pipeline import UploadRefused, ingest
+    from storage.lake import LakeError
 
     user = check_user(args.user)
     settings = settings_from(args)
@@ -61,9 +63,18 @@ def run(args) -> int:
             print(f"error: {source.name}: refused: {refused}", file=sys.stderr)
             failures += 1
             continue
+        except (LoadError, LakeError) as error:
+            # Accepted and curated, but not (all) loaded: the queue keeps what failed, and a later
+            # `python -m cli load` (or the queue trigger's retries) picks it up once fixed.
+            print(f"error: {source.name}: {error}", file=sys.stderr)
+            failures += 1
+            continue
         print(describe(source.name, summary))
     if failures:
         if len(sources) > 1:
-            print(f"error: {failures} of {len(sources)} uploads refused (see quarantine/)", file=sys.stderr)
+            print(
+                f"error: {failures} of {len(sources)} uploads failed (refusals: see quarantine/)",
+                file=sys.stderr,
+            )
         return 1
     return 0

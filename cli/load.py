@@ -77,7 +77,7 @@ def _load(settings, lake) -> str:
 
 
 def run(args) -> int:
-    from cli.__main__ import UserError
+    from cli.common import UserError
     from load.errors import LoadError
     from storage import open_lake
     from storage.lake import LakeError

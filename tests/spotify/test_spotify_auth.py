@@ -159,8 +159,8 @@ def test_cli_auth_prints_the_url_then_the_token_and_how_to_store_it(settings, fa
 
 
 def test_a_refused_code_is_one_clear_line(settings, fake):
-    from cli.__main__ import UserError
     from cli.auth import consent
+    from cli.common import UserError
 
     seen: list[str] = []
     with pytest.raises(UserError, match="refused the authorization code"):
