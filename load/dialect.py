@@ -83,15 +83,44 @@ class Dialect:
         raise NotImplementedError
 
     # `external` staging holds the files' rows as they are; a dialect may read them in place.
-    def create_staging(self, name: str, columns: Sequence[Column], external: bool = False) -> str:
+    # `derived` staging is filled once, by `fill_derived`, from a query over other staging.
+    def create_staging(
+        self, name: str, columns: Sequence[Column], external: bool = False, derived: bool = False
+    ) -> str:
         raise NotImplementedError
+
+    def dedupe_select(
+        self, columns: Sequence[str], source: str, keys: Sequence[str] = (), order: Sequence[str] = ()
+    ) -> str:
+        """The rows of `source` (a table reference or a parenthesised query): with `keys`, one
+        row per key, the first by `order`; without, all of them (a copy)."""
+        cols = self.cols(columns)
+        if not keys:
+            return f"SELECT {cols} FROM {source}"
+        window = f"PARTITION BY {self.cols(keys)} ORDER BY {', '.join(order)}"
+        return (
+            f"SELECT {self.cols(columns, 'r')} FROM "
+            f"(SELECT {cols}, ROW_NUMBER() OVER ({window}) AS rn FROM {source}) AS r WHERE r.rn = 1"
+        )
+
+    def derive_staging(
+        self,
+        name: str,
+        columns: Sequence[str],
+        source: str,
+        keys: Sequence[str] = (),
+        order: Sequence[str] = (),
+    ) -> list[str]:
+        """Fill derived staging `name` from staging `source`: a copy, or (`keys`) its dedupe."""
+        select = self.dedupe_select(columns, self.t(source), keys, order)
+        return [f"INSERT INTO {self.t(name)} ({self.cols(columns)}) {select}"]
 
     def stage_files(
         self, name: str, columns: Sequence[Column], locations: Sequence[str], external: bool = False
     ) -> str:
         raise NotImplementedError
 
-    def drop_staging(self, name: str, external: bool = False) -> str:
+    def drop_staging(self, name: str, external: bool = False, derived: bool = False) -> list[str]:
         raise NotImplementedError
 
     def create_view(self, name: str, body: str, exists: bool) -> str:
@@ -154,15 +183,44 @@ class DuckDBDialect(Dialect):
             f"CAST({v} AS {self.type(c)}) AS {self.q(c.name)}" for c, v in zip(columns, values, strict=True)
         )
 
-    def create_staging(self, name: str, columns: Sequence[Column], external: bool = False) -> str:
+    def create_staging(
+        self, name: str, columns: Sequence[Column], external: bool = False, derived: bool = False
+    ) -> str:
         # Temporary: private to this connection, gone with it even after a crash.
-        if external:
-            # A view: the files are read in place (columnar, only the columns a query needs), so
-            # their rows are copied once, by the dedupe, instead of twice. Empty until staged.
+        if external or derived:
+            # A view: the files are read in place (columnar, only the columns a query needs), and
+            # derived staging stays a query over them, so staged rows are never copied and held
+            # in memory: the merge reads them straight from the files. Empty until filled.
             return (
                 f"CREATE TEMP VIEW {name} AS SELECT {self._typed(columns, ['NULL'] * len(columns))} LIMIT 0"
             )
         return f"CREATE TEMP TABLE {name} ({self.column_defs(columns, not_null=False)})"
+
+    def derive_staging(
+        self,
+        name: str,
+        columns: Sequence[str],
+        source: str,
+        keys: Sequence[str] = (),
+        order: Sequence[str] = (),
+    ) -> list[str]:
+        # A view, so the staged rows are read in place by every statement that uses them. A dedupe
+        # holds only the winners of the keys that repeat (few rows) in a table; the view takes
+        # them plus every row whose key does not repeat.
+        if not keys:
+            return [f"CREATE OR REPLACE TEMP VIEW {name} AS {self.dedupe_select(columns, source)}"]
+        k, match = self.cols(keys), " AND ".join(f"w.{self.q(c)} = s.{self.q(c)}" for c in keys)
+        repeated = (
+            f"(SELECT s.* FROM {source} AS s INNER JOIN (SELECT {k} FROM {source} GROUP BY {k}"
+            f" HAVING COUNT(*) > 1) AS w ON {match})"
+        )
+        winners, cols = _winners(name), self.cols(columns)
+        return [
+            f"CREATE OR REPLACE TEMP TABLE {winners} AS {self.dedupe_select(columns, repeated, keys, order)}",
+            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {self.cols(columns, 's')} FROM {source} AS s"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {winners} AS w WHERE {match})"
+            f" UNION ALL SELECT {cols} FROM {winners}",
+        ]
 
     def stage_files(
         self, name: str, columns: Sequence[Column], locations: Sequence[str], external: bool = False
@@ -176,11 +234,18 @@ class DuckDBDialect(Dialect):
             return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {typed} FROM read_parquet([{files}])"
         return f"INSERT INTO {name} ({names}) SELECT {names} FROM read_parquet([{files}])"
 
-    def drop_staging(self, name: str, external: bool = False) -> str:
-        return f"DROP {'VIEW' if external else 'TABLE'} IF EXISTS {name}"
+    def drop_staging(self, name: str, external: bool = False, derived: bool = False) -> list[str]:
+        if derived:
+            return [f"DROP VIEW IF EXISTS {name}", f"DROP TABLE IF EXISTS {_winners(name)}"]
+        return [f"DROP {'VIEW' if external else 'TABLE'} IF EXISTS {name}"]
 
     def create_view(self, name: str, body: str, exists: bool) -> str:
         return f"CREATE OR REPLACE VIEW {self.t(name)} AS {body}"
+
+
+def _winners(name: str) -> str:
+    """DuckDB: the table holding a derived staging's dedupe winners."""
+    return f"{name}_winners"
 
 
 class TSqlDialect(Dialect):
@@ -252,7 +317,9 @@ class TSqlDialect(Dialect):
             f"{self._with(table.distribution, table.clustered_index)}"
         )
 
-    def create_staging(self, name: str, columns: Sequence[Column], external: bool = False) -> str:
+    def create_staging(
+        self, name: str, columns: Sequence[Column], external: bool = False, derived: bool = False
+    ) -> str:
         # Round-robin heaps load fastest. A dbo table named per load (not a #temp table), so COPY
         # INTO can fill it and concurrent loads never share one; dropped when the load ends.
         return (
@@ -271,9 +338,9 @@ class TSqlDialect(Dialect):
             f"WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = ({self.credential}), MAXERRORS = 0)"
         )
 
-    def drop_staging(self, name: str, external: bool = False) -> str:
+    def drop_staging(self, name: str, external: bool = False, derived: bool = False) -> list[str]:
         # Also runs before CREATE, so a retried load never trips over its own leftovers.
-        return f"IF OBJECT_ID({self.lit(self.t(name))}, N'U') IS NOT NULL DROP TABLE {self.t(name)}"
+        return [f"IF OBJECT_ID({self.lit(self.t(name))}, N'U') IS NOT NULL DROP TABLE {self.t(name)}"]
 
     def create_view(self, name: str, body: str, exists: bool) -> str:
         # No CREATE OR ALTER on dedicated pools: the caller knows whether the view exists.

@@ -77,12 +77,13 @@ class CreateStaging:
     name: str
     columns: tuple[Column, ...]
     external: bool = False  # holds the files' rows as they are (a dialect may read them in place)
+    derived: bool = False  # filled by one query over other staging (a dialect may keep it a query)
     phase = "setup"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
         return [
-            d.drop_staging(self.name, self.external),
-            d.create_staging(self.name, self.columns, self.external),
+            *d.drop_staging(self.name, self.external, self.derived),
+            d.create_staging(self.name, self.columns, self.external, self.derived),
         ]
 
 
@@ -144,6 +145,19 @@ class CountRepeatedKeys:
 
 
 @dataclass(frozen=True)
+class CountBeatable:
+    """How many staged streams are account rows or Web API plays (0: no staged row can be beaten)."""
+
+    capture: str
+    table: str
+    phase: str = "setup"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        beatable = ", ".join(d.lit(x) for x in ("account", "api"))
+        return [f"SELECT COUNT(*) FROM {d.t(self.table)} WHERE source IN ({beatable})"]
+
+
+@dataclass(frozen=True)
 class Dedupe:
     """Staged rows → the clean staging table: one row per key (first by `order`), or DISTINCT."""
 
@@ -155,22 +169,20 @@ class Dedupe:
     phase = "setup"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        cols = d.cols(self.columns)
+        cols, source = d.cols(self.columns), d.t(self.source)
+        select = d.dedupe_select(self.columns, source, self.partition, self.order)
         if not self.partition:
-            return [f"INSERT INTO {d.t(self.target)} ({cols}) SELECT DISTINCT {cols} FROM {d.t(self.source)}"]
-        window = f"PARTITION BY {d.cols(self.partition)} ORDER BY {', '.join(self.order)}"
-        return [
-            f"INSERT INTO {d.t(self.target)} ({cols}) SELECT {d.cols(self.columns, 'r')} FROM "
-            f"(SELECT {cols}, ROW_NUMBER() OVER ({window}) AS rn FROM {d.t(self.source)}) AS r "
-            "WHERE r.rn = 1"
-        ]
+            select = f"SELECT DISTINCT {cols} FROM {source}"
+        return [f"INSERT INTO {d.t(self.target)} ({cols}) {select}"]
 
 
 @dataclass(frozen=True)
 class DedupeIfRepeated:
     """The window dedupe only when `repeated` (a CountRepeatedKeys capture) is > 0; else a copy.
 
-    Renders two statements; the executor runs exactly one of them (Statement.if_any / if_none).
+    The target is `derived` staging: the dialect fills it from the query (a table, or a view over
+    the staged rows read in place). Renders two statements; the executor runs exactly one of them
+    (Statement.if_any / if_none).
     """
 
     dedupe: Dedupe
@@ -178,12 +190,11 @@ class DedupeIfRepeated:
     phase = "setup"
 
     def render(self, d: Dialect, locate: Locate) -> list[Statement]:
-        cols = d.cols(self.dedupe.columns)
-        (window,) = self.dedupe.render(d, locate)
-        copy = f"INSERT INTO {d.t(self.dedupe.target)} ({cols}) SELECT {cols} FROM {d.t(self.dedupe.source)}"
-        return [
-            Statement(window, self.phase, if_any=self.repeated),
-            Statement(copy, self.phase, if_none=self.repeated),
+        dd = self.dedupe
+        dedupe = d.derive_staging(dd.target, dd.columns, dd.source, dd.partition, dd.order)
+        copy = d.derive_staging(dd.target, dd.columns, dd.source)
+        return [Statement(sql, self.phase, if_any=self.repeated) for sql in dedupe] + [
+            Statement(sql, self.phase, if_none=self.repeated) for sql in copy
         ]
 
 
@@ -231,16 +242,40 @@ class MergeStreams:
     staging: str
     columns: tuple[str, ...]
     table: str = "fact_stream"
+    beatable: str | None = None  # a CountBeatable capture: staged rows another row may beat
     phase = "txn"
 
-    def render(self, d: Dialect, locate: Locate) -> list[str]:
+    def render(self, d: Dialect, locate: Locate) -> list[str | Statement]:
         t, f, s = d.t(self.table), self.table, d.t(self.staging)  # f: the target's exposed name
         account, extended, api = d.lit("account"), d.lit("extended"), d.lit("api")
         export = "(" + ", ".join(d.lit(x) for x in EXPORT_SOURCES) + ")"
         cols = d.cols(self.columns)
         # Loaded rows that can match a staged one at all (see NEAR_SECONDS): a cheap pre-filter.
         near_t, near_f = _near(d, f, self.staging), _near(d, "f", self.staging)
-        return [
+        beaten = " UNION ALL ".join(
+            f"SELECT a.user_id, a.stream_key FROM {s} AS a INNER JOIN {winner} WHERE {where}"
+            for winner, where in (
+                # staged account rows: the same stream as a loaded or staged extended row
+                (
+                    f"{t} AS f ON {_same_stream_account(d, 'f', 'a')}",
+                    f"a.source = {account} AND f.source = {extended} AND {near_f}",
+                ),
+                (
+                    f"{s} AS e ON {_same_stream_account(d, 'e', 'a')}",
+                    f"a.source = {account} AND e.source = {extended}",
+                ),
+                # staged Web API plays: the same stream as a loaded or staged export row
+                (
+                    f"{t} AS f ON {_same_stream_api(d, 'a', 'f')}",
+                    f"a.source = {api} AND f.source IN {export} AND {near_f}",
+                ),
+                (
+                    f"{s} AS x ON {_same_stream_api(d, 'a', 'x')}",
+                    f"a.source = {api} AND x.source IN {export}",
+                ),
+            )
+        )
+        deletes = [
             # 1. exact duplicates: the copy with the smallest origin is kept, whichever came first
             f"DELETE FROM {t} WHERE {near_t} AND EXISTS (SELECT 1 FROM {s} AS s"
             f" WHERE s.user_id = {f}.user_id AND s.stream_key = {f}.stream_key AND s.origin < {f}.origin)",
@@ -250,18 +285,27 @@ class MergeStreams:
             # 3. staged export rows replace the Web API plays of the same streams
             f"DELETE FROM {t} WHERE {f}.source = {api} AND {near_t} AND EXISTS (SELECT 1 FROM {s} AS s"
             f" WHERE s.source IN {export} AND {_same_stream_api(d, f, 's')})",
-            # 4. insert what is new: not an exact duplicate, not beaten by a loaded or staged row
+        ]
+        insert = (
             f"INSERT INTO {t} ({cols}) SELECT {d.cols(self.columns, 's')} FROM {s} AS s"
             f" WHERE NOT EXISTS (SELECT 1 FROM {t} AS f"
             f" WHERE {near_f} AND f.user_id = s.user_id AND f.stream_key = s.stream_key)"
-            f" AND NOT EXISTS (SELECT 1 FROM {t} AS f WHERE s.source = {account}"
-            f" AND f.source = {extended} AND {near_f} AND {_same_stream_account(d, 'f', 's')})"
-            f" AND NOT EXISTS (SELECT 1 FROM {s} AS e WHERE s.source = {account}"
-            f" AND e.source = {extended} AND {_same_stream_account(d, 'e', 's')})"
-            f" AND NOT EXISTS (SELECT 1 FROM {t} AS f WHERE s.source = {api}"
-            f" AND f.source IN {export} AND {near_f} AND {_same_stream_api(d, 's', 'f')})"
-            f" AND NOT EXISTS (SELECT 1 FROM {s} AS x WHERE s.source = {api}"
-            f" AND x.source IN {export} AND {_same_stream_api(d, 's', 'x')})",
+        )
+        return [
+            *deletes,
+            # 4. insert what is new: not an exact duplicate, not beaten by a loaded or staged row.
+            # Staged keys are unique (the dedupe), so the beaten rows are found by joins that
+            # touch only the few account/api rows and then named by key: the insert itself is
+            # two anti-joins on (user_id, stream_key), which stream the staged rows once.
+            # Only staged account rows and Web API plays can be beaten: without any (an
+            # extended-only load, the usual case), the insert skips those joins altogether.
+            Statement(
+                f"{insert} AND NOT EXISTS (SELECT 1 FROM ({beaten}) AS b"
+                " WHERE b.user_id = s.user_id AND b.stream_key = s.stream_key)",
+                self.phase,
+                if_any=self.beatable,
+            ),
+            Statement(insert, self.phase, if_none=self.beatable),
         ]
 
 
@@ -331,10 +375,11 @@ class RecordFiles:
 class DropStaging:
     name: str
     external: bool = False
+    derived: bool = False
     phase = "cleanup"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        return [d.drop_staging(self.name, self.external)]
+        return d.drop_staging(self.name, self.external, self.derived)
 
 
 # -- the plan ---------------------------------------------------------------------------------
@@ -362,7 +407,7 @@ def staged_name(tag: str, dataset: str) -> str:
 def _merge_step(table: Table, staging: str):
     names = table.column_names
     if table.merge == "streams":
-        return MergeStreams(staging=staging, columns=names, table=table.name)
+        return MergeStreams(staging, names, table.name, beatable=f"beatable:{table.dataset}")
     if table.merge == "upsert_latest":
         return UpsertLatest(table=table.name, staging=staging, key=table.keys[0], columns=names)
     if table.merge == "replace":
@@ -414,14 +459,17 @@ def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at
     setup, txn, cleanup = [], [], []
     for table in tables:
         staging, staged_in = staged_name(tag, table.dataset), staged_name(tag, table.dataset) + "_in"
+        derived = table.merge == "streams"  # filled by DedupeIfRepeated (see _dedupe_steps)
         setup += [
             CreateStaging(staged_in, table.columns, external=True),
-            CreateStaging(staging, table.columns),
+            CreateStaging(staging, table.columns, derived=derived),
             StageFiles(staged_in, table.columns, tuple(by_dataset[table.dataset])),
             Count(f"staged:{table.dataset}", staged_in),
             *_dedupe_steps(table, staged_in, staging),
         ]
-        cleanup += [DropStaging(staged_in, external=True), DropStaging(staging)]
+        if table.merge == "streams":
+            setup.append(CountBeatable(f"beatable:{table.dataset}", staged_in))
+        cleanup += [DropStaging(staged_in, external=True), DropStaging(staging, derived=derived)]
         if table.merge == "streams":
             # The merge changes only rows near the staged ones: counting those gives the same net.
             txn.append(Count("before:streams", table.name, users_in=staging, near=True, phase="txn"))

@@ -182,3 +182,26 @@ def test_the_conditional_dedupe_runs_exactly_one_of_its_statements(folder_settin
             "up1/Streaming_History_Audio_0.json",
             "up1/a.json",
         ]
+
+
+def test_repeated_keys_and_beaten_rows_in_one_message_leave_no_staging_behind(folder_settings, lake):
+    # DuckDB stages streams as views over the files; repeated keys keep their winners in a table.
+    twice = stream("2024-01-01T10:00:00", origin="up2/b.json")
+    rows = [
+        twice,
+        dict(twice, origin="up1/a.json"),
+        stream("2024-01-01T11:00:00", ms=181_000),
+        api("2024-01-01T11:00:30"),  # the extended row above wins
+        account("2024-01-01T11:00:00", ms=181_000),  # so does it over this one
+    ]
+    with open_warehouse(folder_settings, lake) as warehouse:
+        loaded = message(put(lake, "streams", "mixed_dups", rows))
+        result = load_message(warehouse, lake, loaded)
+        assert (result.streams_accepted, result.duplicates_skipped) == (2, 3)
+        assert sorted(r[0] for r in warehouse.query("SELECT source FROM fact_stream")) == ["extended"] * 2
+        assert load_message(warehouse, lake, loaded).streams_accepted == 0
+        leftovers = warehouse.query(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'stg_%'"
+            " UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name LIKE 'stg_%'"
+        )
+        assert leftovers == []
