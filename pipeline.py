@@ -201,9 +201,10 @@ def ingest(settings: Settings, source: Path, user: str, progress=None) -> Ingest
     summary.files_skipped = sum(accepted.skipped.values())
     summary.skipped_detail = dict(accepted.skipped)
     if accepted.already_ingested:
+        # Accepted before: its raw files are in place. Curating and loading them again is
+        # idempotent, changes nothing if that run finished, and completes it if it did not.
         summary.already_ingested = 1
-        say(f"{upload_name}: this exact export was ingested before ({accepted.upload_id}); nothing to do")
-        return summary
+        say(f"{upload_name}: this exact export was accepted before ({accepted.upload_id})")
 
     curate_and_load(settings, accepted.raw_paths, summary, progress=say)
     logger.info(

@@ -29,7 +29,7 @@ def _progress(line: str) -> None:
 
 def describe(name: str, summary) -> str:
     """The one-line summary of one ingested export."""
-    if summary.already_ingested:
+    if summary.already_ingested and not summary.streams_accepted:
         return f"{name}: already ingested (same content), nothing changed"
     parts = [
         f"{summary.files} files",
@@ -39,7 +39,8 @@ def describe(name: str, summary) -> str:
     ]
     if summary.skipped_detail.get("video"):
         parts.append(f"{summary.skipped_detail['video']} video files skipped")
-    return f"{name}: " + ", ".join(parts)
+    finished = "accepted before, its load finished now: " if summary.already_ingested else ""
+    return f"{name}: {finished}" + ", ".join(parts)
 
 
 def run(args) -> int:

@@ -75,6 +75,7 @@ def render(summary: dict) -> str:
 
 
 def run(args) -> int:
+    from load.errors import WarehouseUnavailable
     from load.warehouse import open_warehouse
     from load.wrapped import wrapped
     from storage import open_lake
@@ -88,8 +89,13 @@ def run(args) -> int:
         raise UserError("--top must be at least 1")
     settings = settings_from(args)
     lake = open_lake(settings)
-    with open_warehouse(settings, lake) as warehouse:
-        summary = wrapped(warehouse, user_id(user, user_id_key(lake, settings)), date_from, date_to, args.top)
+    try:
+        with open_warehouse(settings, lake) as warehouse:
+            summary = wrapped(
+                warehouse, user_id(user, user_id_key(lake, settings)), date_from, date_to, args.top
+            )
+    except WarehouseUnavailable as error:
+        raise UserError(str(error)) from None
     summary = {"from": date_from and date_from.isoformat(), "to": date_to and date_to.isoformat(), **summary}
     print(json.dumps(summary, indent=2, default=str, ensure_ascii=False) if args.json else render(summary))
     return 0

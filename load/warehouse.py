@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from load.dialect import DUCKDB, Dialect
-from load.errors import LoadError
+from load.errors import LoadError, WarehouseUnavailable
 from load.plan import Statement, schema_statements, schema_version, should_run
 from load.tables import META, TABLES
 from load.views import VIEWS
@@ -160,7 +160,11 @@ class DuckDBWarehouse(Warehouse):
         self.path = path
         self.db_errors = (duckdb.Error,)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = duckdb.connect(str(path), config=dict(DUCKDB_CONFIG))
+        try:
+            self.connection = duckdb.connect(str(path), config=dict(DUCKDB_CONFIG))
+        except duckdb.Error as error:  # not a DuckDB file, or another program holds its lock
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise WarehouseUnavailable(f"cannot open the warehouse {path}: {reason}") from None
         # Warehouse timestamps are naive UTC: Parquet's UTC instants convert as UTC, not local time.
         self.connection.execute("SET TimeZone = 'UTC'")
 

@@ -128,3 +128,22 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
         assert result.returncode != 0
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert result.stderr.startswith("error:")
+
+
+def test_a_failed_load_is_one_line_and_reingesting_finishes_it(tmp_path, export, capsys):
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    (lake / "warehouse.duckdb").write_bytes(b"not a duckdb file")  # e.g. a half-copied backup
+    code, out, err = run_cli(capsys, "ingest", export, "--lake", lake)
+    assert code != 0 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "cannot open the warehouse" in err
+    code, _out, err = run_cli(capsys, "wrapped", "--lake", lake)
+    assert code == 2 and "cannot open the warehouse" in err
+
+    (lake / "warehouse.duckdb").unlink()
+    code, out, err = run_cli(capsys, "ingest", export, "--lake", lake)
+    assert code == 0, err
+    assert "load finished now" in out and f"{EXPECTED['streams_accepted']} streams accepted" in out
+    assert wrapped_json(capsys, lake)["streams"] == EXPECTED["streams"]
+    code, out, _ = run_cli(capsys, "ingest", export, "--lake", lake)
+    assert code == 0 and "already ingested" in out
