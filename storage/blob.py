@@ -93,6 +93,13 @@ class BlobLake:
         # A block blob becomes visible only when committed, so readers never see it half-written.
         self._blob(container, path).upload_blob(data, overwrite=True)
 
+    def create(self, container: str, path: str, data: bytes) -> bool:
+        try:
+            self._blob(container, path).upload_blob(data, overwrite=False)  # If-None-Match: *
+            return True
+        except ResourceExistsError:
+            return False
+
     def write_file(self, container: str, path: str, source: Path) -> None:
         with open(source, "rb") as handle:
             self._blob(container, path).upload_blob(handle, overwrite=True)

@@ -66,6 +66,17 @@ class FolderLake:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def create(self, container: str, path: str, data: bytes) -> bool:
+        target, tmp = self._atomic_target(container, path)
+        try:
+            tmp.write_bytes(data)
+            os.link(tmp, target)  # fails if the target exists: first writer wins, atomically
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+
     def write_file(self, container: str, path: str, source: Path) -> None:
         target, tmp = self._atomic_target(container, path)
         try:

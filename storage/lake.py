@@ -94,6 +94,13 @@ class Lake(Protocol):
         """Write (or overwrite) a blob atomically: readers never see a partial blob."""
         ...
 
+    def create(self, container: str, path: str, data: bytes) -> bool:
+        """Write the blob only if it does not exist yet, atomically; False if it already did.
+
+        For values several processes may race to create once (the pseudonymisation key).
+        """
+        ...
+
     def write_file(self, container: str, path: str, source: Path) -> None:
         """Upload a local file as a blob, atomically, without reading it all into memory."""
         ...

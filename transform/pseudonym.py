@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 
 from settings import STATE_CONTAINER
 
 KEY_PATH = "secrets/user-id.key"
-_KEY_LOCK = threading.Lock()  # curation runs in threads; only one of them may create the key
 
 
 def user_id(label: str, key: bytes) -> str:
@@ -26,9 +24,8 @@ def user_id_key(lake, settings) -> bytes:
     """
     if settings.user_id_key:
         return settings.user_id_key.encode("utf-8")
-    with _KEY_LOCK:
-        if lake.exists(STATE_CONTAINER, KEY_PATH):
-            return lake.read_bytes(STATE_CONTAINER, KEY_PATH).strip()
-        key = secrets.token_hex(32).encode("ascii")
-        lake.write_bytes(STATE_CONTAINER, KEY_PATH, key)
-        return key
+    if not lake.exists(STATE_CONTAINER, KEY_PATH):
+        # Several triggers may start at once on a fresh deployment: the first create wins and
+        # everyone reads the key that won.
+        lake.create(STATE_CONTAINER, KEY_PATH, secrets.token_hex(32).encode("ascii"))
+    return lake.read_bytes(STATE_CONTAINER, KEY_PATH).strip()

@@ -162,3 +162,21 @@ def test_staged_blob_with_nothing_written_commits_an_empty_blob(settings):
         staged.commit()
     assert lake.exists("raw", "empty.json")
     assert lake.read_bytes("raw", "empty.json") == b""
+
+
+def test_create_writes_only_when_absent(settings):
+    lake = open_lake(settings)
+    assert lake.create("state", "secrets/k", b"first") is True
+    assert lake.create("state", "secrets/k", b"second") is False
+    assert lake.read_bytes("state", "secrets/k") == b"first"
+    assert list(lake.list("state")) == ["secrets/k"]  # no temp file left behind
+
+
+def test_concurrent_first_use_agrees_on_one_user_id_key(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from transform.pseudonym import user_id_key
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: user_id_key(open_lake(settings), settings), range(16)))
+    assert len(keys) == 1
