@@ -56,6 +56,7 @@ format: install-dev
 ## make bench: the benchmarks whose figures the README quotes.
 bench: install-dev
 	$(PY) bench/ingest_bench.py
+	$(PY) bench/enrich_requests.py
 
 ## make sample: regenerate the bundled synthetic export (deterministic).
 sample: install

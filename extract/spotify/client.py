@@ -62,6 +62,10 @@ def quiet_http_loggers() -> None:
         log = logging.getLogger(name)
         if log.getEffectiveLevel() < logging.WARNING:
             log.setLevel(logging.WARNING)
+    # spotipy.client also logs every HTTP error at ERROR with the request's ids - including the
+    # expected 403 of the batch probe and each 404. This edge turns every one of them into a typed
+    # error that the job handles or logs itself, so those lines would only be noise in App Insights.
+    logging.getLogger("spotipy.client").setLevel(logging.CRITICAL)
 
 
 def build_session(
