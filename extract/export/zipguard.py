@@ -66,13 +66,17 @@ def open_archive(stream: BinaryIO) -> zipfile.ZipFile:
     """The zip in `stream`, or a refusal if its central directory cannot be read."""
     try:
         return zipfile.ZipFile(stream)
-    # What zipfile raises for a truncated or garbled directory (bad offsets give ValueError/EOFError).
-    except (zipfile.BadZipFile, EOFError, ValueError) as error:
+    # What zipfile raises for a garbled directory, found by fuzzing (tests/extract/test_zipguard.py):
+    # bad offsets (ValueError, EOFError, OSError on a negative seek), an undecodable name
+    # (UnicodeDecodeError is a ValueError), an unknown zip version (NotImplementedError).
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as error:
         raise UploadRefused(f"corrupt zip: {one_line(error)}") from None
 
 
 def check_header(info: zipfile.ZipInfo, limits: Limits) -> None:
     """Refuse an entry whose header alone is enough to refuse it."""
+    if not info.filename:
+        raise UploadRefused("corrupt zip: an entry has an empty name")
     reason = unsafe_entry_reason(info.filename)
     if reason:
         raise UploadRefused(reason)
@@ -115,7 +119,8 @@ def entry_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
             yield from bounded_chunks(handle, entry, limits, info.compress_size)
     # What zipfile/zlib raise for damaged data: bad CRC (also a header that lied about the size),
     # a broken deflate stream, data that ends early.
-    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+    # Garbled local headers (found by fuzzing): ValueError/OSError from seeks, undecodable names.
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as error:
         raise UploadRefused(f"corrupt zip: {entry}: {one_line(error)}") from None
     except NotImplementedError as error:  # zipfile: deflate64, implode and other rare methods
         raise UploadRefused(f"{entry}: {one_line(error)}") from None

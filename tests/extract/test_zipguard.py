@@ -137,3 +137,38 @@ def test_open_archive_refuses_garbage_with_a_one_line_reason():
     with pytest.raises(UploadRefused, match=r"^corrupt zip: ") as caught:
         zipguard.open_archive(io.BytesIO(b"PK\x03\x04" + b"\x00" * 100))
     assert "\n" not in str(caught.value)
+
+
+def test_damaged_zips_are_refused_never_crash(tmp_path):
+    """Flip bytes of a good export at random (seeded): every result is accepted or refused."""
+    import json
+    import random
+
+    from extract.export.upload import accept_upload
+    from settings import Settings
+    from storage import open_lake
+
+    good = io.BytesIO()
+    records = [{"ts": "2024-01-01T10:00:00Z", "ms_played": 1000, "master_metadata_track_name": "T"}]
+    with zipfile.ZipFile(good, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "Spotify Extended Streaming History/Streaming_History_Audio_2024_0.json", json.dumps(records)
+        )
+        archive.writestr("Spotify Account Data/Userdata.json", json.dumps({"username": "x"}))
+    good = good.getvalue()
+    settings = Settings(lake_dir=tmp_path / "lake")
+    lake = open_lake(settings)
+    rng = random.Random(20261121)
+    outcomes = {"accepted": 0, "refused": 0}
+    for attempt in range(1500):
+        damaged = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        lake.write_bytes("upload", f"me/{attempt}.zip", bytes(damaged))
+        try:
+            accept_upload(lake, f"me/{attempt}.zip", settings)
+            outcomes["accepted"] += 1
+        except UploadRefused as refused:
+            assert "\n" not in str(refused)
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 100 and outcomes["accepted"] > 100
