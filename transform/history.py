@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from extract.export.formats import ACCOUNT_PODCAST, EXTENDED, HISTORY_KINDS
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PARQUET_COMPRESSION = "zstd"
+# Synapse COPY INTO reads Parquet compressed with Snappy or GZIP only (not zstd).
+PARQUET_COMPRESSION = "snappy"
 SOURCE_EXTENDED = "extended"
 SOURCE_ACCOUNT = "account"
 
@@ -367,7 +368,10 @@ def parse_export_path(path: str) -> tuple[str, str, str, str] | None:
 
 def curated_paths(user_id: str, upload_id: str, kind: str, entry: str) -> tuple[str, str]:
     """Deterministic curated paths (streams, rejects) of one raw history file."""
-    tail = f"{user_id}/{upload_id}/{kind}/{PurePosixPath(entry).stem}.parquet"
+    # The whole entry path, not just its name: two files of one upload may share a name in
+    # different folders (or differ only in the case of ".json"), and must not overwrite each other.
+    name = entry[: -len(".json")] if entry.endswith(".json") else entry
+    tail = f"{user_id}/{upload_id}/{kind}/{name}.parquet"
     return f"streams/{tail}", f"rejects/{tail}"
 
 
@@ -382,7 +386,7 @@ def _dictionary(table) -> list[str]:
 def curate_export_file(lake, path: str, settings) -> LoadMessage | None:
     """Curate one landed history file (`path` inside raw/); None when `path` is not one.
 
-    Writes `curated/streams/<user_id>/<upload-id>/<kind>/<stem>.parquet` and, when some records
+    Writes `curated/streams/<user_id>/<upload-id>/<kind>/<entry path>.parquet` and, when some records
     were set aside, the same path under `rejects/`; each atomically, each overwritten on a re-run,
     so curating a file twice gives the same files. Returns the load message naming them.
     """
@@ -397,7 +401,7 @@ def curate_export_file(lake, path: str, settings) -> LoadMessage | None:
         return None
     label, upload_id, kind, entry = parsed
     uid = pseudonymous_id(label, user_id_key(lake, settings))
-    origin = f"{upload_id}/{kind}/{PurePosixPath(entry).name}"  # never the user label
+    origin = f"{upload_id}/{kind}/{entry}"  # never the user label
     with lake.local_path(RAW_CONTAINER, path) as local:
         streams, rejects = curate_history(local, kind, uid, origin)
 

@@ -147,3 +147,31 @@ def test_a_failed_load_is_one_line_and_reingesting_finishes_it(tmp_path, export,
     assert wrapped_json(capsys, lake)["streams"] == EXPECTED["streams"]
     code, out, _ = run_cli(capsys, "ingest", export, "--lake", lake)
     assert code == 0 and "already ingested" in out
+
+
+def test_same_named_files_in_different_folders_both_count(tmp_path, capsys):
+    """Two history files may share a name in different folders of one upload."""
+    from tests.exports import LOW_TIDE, NIGHT_DRIVE
+
+    folder = tmp_path / "export"
+    for sub, records in (("a", [NIGHT_DRIVE]), ("b", [LOW_TIDE])):
+        (folder / sub / "MyData").mkdir(parents=True)
+        (folder / sub / "MyData" / "endsong_0.json").write_text(json.dumps(records))
+    lake = tmp_path / "lake"
+    code, out, err = run_cli(capsys, "ingest", folder, "--lake", lake)
+    assert code == 0, err
+    assert "2 files, 2 streams accepted" in out
+    assert wrapped_json(capsys, lake)["streams"] == 2
+
+
+def test_curated_parquet_uses_a_codec_synapse_copy_into_reads(tmp_path, export, capsys):
+    import pyarrow.parquet as pq
+
+    lake = tmp_path / "lake"
+    assert run_cli(capsys, "ingest", export, "--lake", lake)[0] == 0
+    files = list((lake / "curated").rglob("*.parquet"))
+    assert files
+    for path in files:
+        metadata = pq.ParquetFile(path).metadata
+        codecs = {metadata.row_group(0).column(i).compression for i in range(metadata.num_columns)}
+        assert codecs <= {"SNAPPY", "GZIP", "UNCOMPRESSED"}, (path.name, codecs)

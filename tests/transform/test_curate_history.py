@@ -595,8 +595,8 @@ def _check_curate_export_file(settings):
     lake = open_lake(settings)
     _land(lake, [audio_2023(), {"ts": None, "ms_played": 1}, podcast_2025(), audio_2025(ms_played=-1)])
     uid = user_id("alice.smith", user_id_key(lake, settings))
-    streams_path = f"streams/{uid}/upload-7/extended/Streaming_History_Audio_2023-2025_0.parquet"
-    rejects_path = f"rejects/{uid}/upload-7/extended/Streaming_History_Audio_2023-2025_0.parquet"
+    tail = f"{uid}/upload-7/extended/{ENTRY.removesuffix('.json')}.parquet"  # the whole entry path
+    streams_path, rejects_path = f"streams/{tail}", f"rejects/{tail}"
 
     message = curate_export_file(lake, RAW_PATH, settings)
 
@@ -614,7 +614,7 @@ def _check_curate_export_file(settings):
     assert streams.schema.equals(STREAMS) and rejects.schema.equals(REJECTS)
     assert set(streams["user_id"].to_pylist()) == {uid}
     assert set(streams["origin"].to_pylist()) == {
-        "upload-7/extended/Streaming_History_Audio_2023-2025_0.json"
+        "upload-7/extended/Spotify Extended Streaming History/Streaming_History_Audio_2023-2025_0.json"
     }
     assert rejects.to_pydict()["record_index"] == [1, 3]
     # The user label (it may be a username) is nowhere in curated paths or data.
@@ -648,7 +648,9 @@ def test_no_rejects_file_when_every_record_is_valid(folder_settings):
     message = curate_export_file(lake, path, folder_settings)
     assert [(f.dataset, f.rows) for f in message.files] == [("streams", 1)]
     assert [name.split("/")[0] for name in lake.list(CURATED_CONTAINER)] == ["streams"]
-    assert message.files[0].path.endswith("/u2/account_music/StreamingHistory_music_0.parquet")
+    assert message.files[0].path.endswith(
+        "/u2/account_music/Spotify Account Data/StreamingHistory_music_0.parquet"
+    )
 
 
 def test_paths_outside_the_layout_are_skipped(folder_settings):
