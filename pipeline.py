@@ -146,12 +146,16 @@ def curate_and_load(settings: Settings, raw_paths, summary: IngestSummary, progr
     say = progress or (lambda _line: None)
     queue = open_queue(settings, LOAD_QUEUE)
     paths = list(raw_paths)
+    messages = []
     with ThreadPoolExecutor(max_workers=CURATE_WORKERS, thread_name_prefix="curate") as pool:
-        messages = pool.map(lambda path: curate_raw(settings, f"{RAW_CONTAINER}/{path}"), paths)
-        for index, (path, message) in enumerate(zip(paths, messages, strict=True), 1):
-            if message is not None:
-                queue.send(message.to_json())
+        curated = pool.map(lambda path: curate_raw(settings, f"{RAW_CONTAINER}/{path}"), paths)
+        for index, (path, message) in enumerate(zip(paths, curated, strict=True), 1):
+            messages.append(message)
             say(f"curated {index}/{len(paths)}: {path.rsplit('/', 1)[-1]}")
+    # Queued only once every file is curated: a file that fails leaves none of its export queued.
+    for message in messages:
+        if message is not None:
+            queue.send(message.to_json())
     from transform.curate import release_memory
 
     release_memory()  # the load comes next in this process: keep the peak at one stage's worth

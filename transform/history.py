@@ -241,6 +241,14 @@ def release_memory() -> None:
     pyarrow.default_memory_pool().release_unused()
 
 
+def _run(sql: str, json_path: Path):
+    con = _engine().cursor()
+    try:
+        return con.sql(sql, params={"path": str(json_path)}).to_arrow_table()
+    finally:
+        con.close()
+
+
 def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tuple[pa.Table, pa.Table]:
     """One history file → (streams, rejects), Arrow tables with exactly the declared schemas.
 
@@ -265,15 +273,25 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
         raise ValueError(f"{origin}: not a history kind: {kind!r}")
     sql = _EXTENDED_SQL if kind == EXTENDED else _PODCAST_SQL if kind == ACCOUNT_PODCAST else _MUSIC_SQL
     _check_starts_like_array(json_path, origin)
-    con = _engine().cursor()
     try:
-        table = con.sql(sql, params={"path": str(json_path)}).to_arrow_table()
+        table = _run(sql, json_path)
     except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
-        # Malformed JSON or a non-object element: the upload stage should have refused the file.
-        detail = str(error).splitlines()[0].replace(f' in file "{json_path}"', "").replace(str(json_path), "")
-        raise ValueError(f"{origin}: not a JSON array of objects: {detail}") from None
-    finally:
-        con.close()
+        if "has duplicate key" not in str(error):
+            # Malformed JSON or a non-object element: the upload stage should have refused it.
+            detail = (
+                str(error).splitlines()[0].replace(f' in file "{json_path}"', "").replace(str(json_path), "")
+            )
+            raise ValueError(
+                f"{origin}: not a JSON array of objects: {detail.replace(str(json_path), '')}"
+            ) from None
+        # Valid JSON that DuckDB refuses: an object repeating a key (the upload stage accepts it,
+        # as JSON parsers do). Rewrite it with the last value of each key, as Python reads it.
+        import orjson
+
+        with tempfile.TemporaryDirectory(prefix="curate-") as tmp:
+            rewritten = Path(tmp, "history.json")
+            rewritten.write_bytes(orjson.dumps(orjson.loads(json_path.read_bytes())))
+            table = _run(sql, rewritten)
 
     # DuckDB keeps insertion order (file order) by default; sort only if it ever did not.
     index = table["record_index"]

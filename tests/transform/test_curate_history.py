@@ -545,7 +545,6 @@ def test_curation_is_deterministic(tmp_path):
         '"x"',
         '[{"ts": "2024-01-01T00:00:00Z", "ms_played": 1}',  # truncated
         '[{"ts": "2024-01-01T00:00:00Z", "ms_played": 1},]',
-        '[{"ts": "a", "ts": "b"}]',  # duplicate key: strict JSON readers disagree on it
     ],
 )
 def test_files_that_are_not_arrays_of_objects_raise_value_error(tmp_path, text):
@@ -554,6 +553,21 @@ def test_files_that_are_not_arrays_of_objects_raise_value_error(tmp_path, text):
     with pytest.raises(ValueError, match=r"^up1/extended/x\.json: not a JSON array of objects") as caught:
         curate_history(path, "extended", "u", "up1/extended/x.json")
     assert str(tmp_path) not in str(caught.value)  # no local paths in the message
+
+
+def test_a_repeated_key_is_read_as_json_parsers_do_last_value_wins(tmp_path):
+    # The upload stage accepts it (it is valid JSON); DuckDB alone would refuse the whole file.
+    path = tmp_path / "x.json"
+    path.write_text(
+        '[{"ts": "2024-01-01T00:00:00Z", "ts": "2024-01-01T00:00:09Z", "ms_played": 1},'
+        ' {"ts": "2024-01-02T00:00:00Z", "ms_played": 2}]'
+    )
+    streams, rejects = curate_history(path, "extended", "u", "up1/extended/x.json")
+    assert [t.isoformat() for t in streams["ts"].to_pylist()] == [
+        "2024-01-01T00:00:09+00:00",
+        "2024-01-02T00:00:00+00:00",
+    ]
+    assert rejects.num_rows == 0
 
 
 def test_unknown_kind_raises(tmp_path):
