@@ -76,7 +76,6 @@ class IngestSummary:
     streams_accepted: int = 0
     duplicates_skipped: int = 0
     records_set_aside: int = 0
-    files_skipped: int = 0
     already_ingested: int = 0
     skipped_detail: dict[str, int] = field(default_factory=dict)
 
@@ -162,6 +161,16 @@ def curate_and_load(settings: Settings, raw_paths, summary: IngestSummary, progr
     drain_load_queue(settings, summary)
 
 
+def _short_hash(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()[:8]
+
+
 def _pack_folder(folder: Path, target: Path) -> int:
     """Zip a folder's files (stored, not compressed) so a folder uploads as one export."""
     import zipfile
@@ -196,13 +205,14 @@ def ingest(settings: Settings, source: Path, user: str, progress=None) -> Ingest
             if _pack_folder(source, upload_file) == 0:
                 raise UploadRefused(f"{source} is an empty folder")
             upload_name = upload_file.name
-        name = f"{user}/{upload_name}"
+        # Named by content too: Spotify names every export my_spotify_data.zip, and an earlier
+        # upload must be kept, not overwritten. The same export again lands on the same name.
+        name = f"{user}/{_short_hash(upload_file)}-{upload_name}"
         lake.write_file(UPLOAD_CONTAINER, name, upload_file)
     say(f"uploaded {upload_name}")
 
     accepted = accept_upload(settings, name)
     summary.files = accepted.history_files
-    summary.files_skipped = sum(accepted.skipped.values())
     summary.skipped_detail = dict(accepted.skipped)
     if accepted.already_ingested:
         # Accepted before: its raw files are in place. Curating and loading them again is

@@ -10,6 +10,7 @@ properties (`DataLake__blobServiceUri`, `DataLake__queueServiceUri`, `DataLake__
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +25,10 @@ CONTAINERS = (UPLOAD_CONTAINER, RAW_CONTAINER, CURATED_CONTAINER, QUARANTINE_CON
 LOAD_QUEUE = "curated-loads"
 
 STORAGE_CONNECTION = "DataLake"
+
+# Whose history: the first folder of an upload's name (upload/<user>/<file>), `--user` in the CLI.
+DEFAULT_USER = "me"
+USER_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # use fullmatch
 DEFAULT_LAKE_DIR = ".lake"
 DEFAULT_EXTRACT_SCHEDULE = "0 0 6 * * *"
 EVENT_GRID = "EventGrid"
@@ -35,7 +40,7 @@ class Settings:
     """Everything configurable, with the local defaults; build it with `Settings.from_env()`."""
 
     # Storage: a connection string, or identity-based service URIs, or neither (folder lake).
-    storage_connection_string: str | None = None
+    storage_connection_string: str | None = field(default=None, repr=False)  # may hold an account key
     blob_service_uri: str | None = None
     queue_service_uri: str | None = None
     managed_identity_client_id: str | None = None

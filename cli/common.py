@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import re
 
-from settings import Settings
-
-DEFAULT_USER = "me"
+from settings import DEFAULT_USER, USER_LABEL, Settings
 
 
 class UserError(Exception):
@@ -16,9 +13,6 @@ class UserError(Exception):
     Defined here, not in __main__: `python -m cli` runs __main__ as a second module object,
     and a class defined there would not match the one the commands raise.
     """
-
-
-_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def add_lake_options(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +37,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def check_user(name: str) -> str:
-    if not _USER.match(name):
+    if not USER_LABEL.fullmatch(name):
         raise UserError(f"--user must be 1-64 letters, digits, '.', '_' or '-', not {name!r}")
     return name

@@ -88,6 +88,9 @@ def run(args) -> int:
     if args.top < 1:
         raise UserError("--top must be at least 1")
     settings = settings_from(args)
+    if not settings.uses_storage_account and not settings.lake_dir.is_dir():
+        # Reading must not create a lake (or a new pseudonymisation key) at a mistyped path.
+        raise UserError(f"no lake at {settings.lake_dir}: ingest an export first (python -m cli ingest ...)")
     lake = open_lake(settings)
     try:
         with open_warehouse(settings, lake) as warehouse:

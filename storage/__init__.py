@@ -8,9 +8,9 @@ exactly as the Functions blob trigger reports them.
 
 from __future__ import annotations
 
-from storage.lake import Lake, LakeQueue, QueueMessage, blob_name, split_blob_name
+from storage.lake import Lake, LakeQueue, QueueMessage, split_blob_name
 
-__all__ = ["Lake", "LakeQueue", "QueueMessage", "blob_name", "open_lake", "open_queue", "split_blob_name"]
+__all__ = ["Lake", "LakeQueue", "QueueMessage", "open_lake", "open_queue", "split_blob_name"]
 
 
 def open_lake(settings) -> Lake:

@@ -18,10 +18,6 @@ def split_blob_name(name: str) -> tuple[str, str]:
     return container, path
 
 
-def blob_name(container: str, path: str) -> str:
-    return f"{container}/{path}"
-
-
 class StagedBlob(Protocol):
     """A blob being written in pieces, invisible to readers, listings and triggers until `commit`.
 

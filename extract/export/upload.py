@@ -7,7 +7,7 @@ checked and committed only once all have passed. A refused upload lands nothing:
 are aborted, it is copied to quarantine/<upload-id>/ with reason.json, and `UploadRefused` is raised.
 
 Landed layout (raw container):   exports/<user>/<upload-id>/<kind>/<entry path inside the zip>
-Manifest (state container):      uploads/<upload-id>.json
+Manifest (state container):      uploads/<user>/<upload-id>.json
 The upload id is the content hash, so the same export uploaded twice, under any name, lands once.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import re
 import shutil
 import tempfile
 import zipfile
@@ -32,13 +31,18 @@ import simdjson
 from extract.export import zipguard
 from extract.export.errors import UploadRefused
 from extract.export.formats import VIDEO, classify_entry, record_problem, sniff_kind
-from settings import QUARANTINE_CONTAINER, RAW_CONTAINER, STATE_CONTAINER, UPLOAD_CONTAINER
+from settings import (
+    DEFAULT_USER,
+    QUARANTINE_CONTAINER,
+    RAW_CONTAINER,
+    STATE_CONTAINER,
+    UPLOAD_CONTAINER,
+    USER_LABEL,
+)
 from storage.lake import StagedBlob, iter_chunks
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_USER = "me"
-_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _WHITESPACE = b" \t\r\n"
 NO_HISTORY = (
     "no streaming history in this upload (expected Streaming_History_Audio_*.json, endsong_*.json "
@@ -89,12 +93,12 @@ def accept_upload(lake, name: str, settings) -> UploadResult:
     with lake.open_read(UPLOAD_CONTAINER, path) as stream:
         upload_id = content_id(stream)
         try:
-            if not _USER.match(user):
+            if not USER_LABEL.fullmatch(user):
                 raise UploadRefused(
                     f"user label {user!r} is not valid: use 1-64 letters, digits, '.', '_' or '-', "
                     "starting with a letter or digit"
                 )
-            manifest = _read_manifest(lake, upload_id)
+            manifest = _read_manifest(lake, user, upload_id)
             if manifest is not None:
                 logger.info(
                     "upload %s already ingested: %d history files", upload_id, len(manifest.raw_paths)
@@ -140,9 +144,7 @@ def accept_upload(lake, name: str, settings) -> UploadResult:
 
 def parse_upload_name(name: str) -> tuple[str, str, str]:
     """(path inside the upload container, user label, file name) of an upload blob name."""
-    path = name.lstrip("/")
-    if path.startswith(f"{UPLOAD_CONTAINER}/"):
-        path = path[len(UPLOAD_CONTAINER) + 1 :]
+    path = name.lstrip("/")  # the trigger's blob name: the path inside the upload container
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise UploadRefused(f"not an upload file name: {name!r}")
@@ -342,18 +344,26 @@ def raw_path(user: str, upload_id: str, planned: PlannedFile) -> str:
     return f"exports/{user}/{upload_id}/{planned.kind}/{planned.path}"
 
 
-def _manifest_path(upload_id: str) -> str:
-    return f"uploads/{upload_id}.json"
+def _manifest_path(user: str, upload_id: str) -> str:
+    return f"uploads/{user}/{upload_id}.json"
 
 
-def _read_manifest(lake, upload_id: str) -> UploadResult | None:
-    if not lake.exists(STATE_CONTAINER, _manifest_path(upload_id)):
+def _read_manifest(lake, user: str, upload_id: str) -> UploadResult | None:
+    """This user's earlier acceptance of the same content, if its raw files are all still there.
+
+    Raw files expire (lifecycle rule) or get deleted by hand; then the upload lands again.
+    """
+    manifest_path = _manifest_path(user, upload_id)
+    if not lake.exists(STATE_CONTAINER, manifest_path):
         return None
-    manifest = orjson.loads(lake.read_bytes(STATE_CONTAINER, _manifest_path(upload_id)))
+    manifest = orjson.loads(lake.read_bytes(STATE_CONTAINER, manifest_path))
+    raw_paths = tuple(manifest["raw_paths"])
+    if not all(lake.exists(RAW_CONTAINER, raw) for raw in raw_paths):
+        return None
     return UploadResult(
         upload_id=upload_id,
         user=manifest["user"],
-        raw_paths=tuple(manifest["raw_paths"]),
+        raw_paths=raw_paths,
         history_files=manifest["history_files"],
         skipped=dict(manifest["skipped"]),
         already_ingested=True,
@@ -369,7 +379,7 @@ def _write_manifest(lake, result: UploadResult, name: str) -> None:
         "history_files": result.history_files,
         "skipped": result.skipped,
     }
-    lake.write_bytes(STATE_CONTAINER, _manifest_path(result.upload_id), orjson.dumps(manifest))
+    lake.write_bytes(STATE_CONTAINER, _manifest_path(result.user, result.upload_id), orjson.dumps(manifest))
 
 
 def _quarantine(lake, stream: BinaryIO, upload_id: str, name: str, filename: str, reason: str) -> None:

@@ -116,11 +116,16 @@ def test_a_refused_upload_is_one_line_and_leaves_what_was_loaded(tmp_path, expor
 
 
 def test_user_mistakes_are_one_line_without_traceback(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("a file where the lake folder should be")
     for argv in (
         ["ingest", str(tmp_path / "missing.zip"), "--lake", str(tmp_path)],
         ["wrapped", "--from", "2024-13-01", "--lake", str(tmp_path)],
         ["wrapped", "--from", "2024-02-01", "--to", "2024-01-01", "--lake", str(tmp_path)],
         ["ingest", str(tmp_path), "--user", "../x", "--lake", str(tmp_path / "l")],
+        ["ingest", str(tmp_path), "--user", "me\n", "--lake", str(tmp_path / "l")],
+        ["ingest", str(ROOT / "samples" / "my_spotify_data.zip"), "--lake", str(afile)],
+        ["wrapped", "--lake", str(tmp_path / "no-such-lake")],
     ):
         result = subprocess.run(
             [sys.executable, "-m", "cli", *argv], cwd=ROOT, capture_output=True, text=True
@@ -128,6 +133,7 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
         assert result.returncode != 0
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert result.stderr.startswith("error:")
+    assert not (tmp_path / "no-such-lake").exists()  # reading creates no lake
 
 
 def test_a_failed_load_is_one_line_and_reingesting_finishes_it(tmp_path, export, capsys):

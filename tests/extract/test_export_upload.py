@@ -213,7 +213,7 @@ def test_extended_zip_lands_history_files_unchanged(lake_and_settings):
         already_ingested=False,
     )
     assert snapshot(lake, RAW_CONTAINER) == {path: EXTENDED_ENTRIES[e] for path, e in expected.items()}
-    manifest = orjson.loads(lake.read_bytes(STATE_CONTAINER, f"uploads/{uid}.json"))
+    manifest = orjson.loads(lake.read_bytes(STATE_CONTAINER, f"uploads/alice/{uid}.json"))
     assert manifest == {
         "upload_id": uid,
         "user": "alice",
@@ -290,7 +290,8 @@ def test_lone_json_on_azurite(azurite_settings):
 @pytest.mark.parametrize(
     ("name", "path", "user"),
     [
-        ("upload/alice/export.zip", "alice/export.zip", "alice"),
+        ("/alice/export.zip", "alice/export.zip", "alice"),
+        ("upload/export.zip", "upload/export.zip", "upload"),  # "upload" is a user label like any
         ("export.zip", "export.zip", "me"),
         ("dave.smith_2/2024/export.zip", "dave.smith_2/2024/export.zip", "dave.smith_2"),
     ],
@@ -323,13 +324,38 @@ def test_same_content_under_another_name_is_already_ingested(lake_and_settings):
     assert {c: snapshot(lake, c) for c in before} == before  # nothing new written
 
 
+def test_the_same_export_from_two_users_lands_for_each(folder_lake):
+    lake, settings = folder_lake
+    data = make_zip(EXTENDED_ENTRIES)
+    put(lake, "alice/export.zip", data)
+    put(lake, "bob/export.zip", data)
+    alice = accept_upload(lake, "alice/export.zip", settings)
+    bob = accept_upload(lake, "bob/export.zip", settings)
+    assert not bob.already_ingested and bob.user == "bob"
+    assert all(path.startswith("exports/bob/") for path in bob.raw_paths)
+    assert accept_upload(lake, "alice/export.zip", settings).already_ingested
+    assert set(alice.raw_paths).isdisjoint(bob.raw_paths)
+
+
+def test_an_accepted_export_whose_raw_files_expired_lands_again(folder_lake):
+    lake, settings = folder_lake
+    data = make_zip(EXTENDED_ENTRIES)
+    put(lake, "alice/export.zip", data)
+    first = accept_upload(lake, "alice/export.zip", settings)
+    for path in first.raw_paths:  # the lifecycle rule, or a person tidying up
+        lake.delete(RAW_CONTAINER, path)
+    again = accept_upload(lake, "alice/export.zip", settings)
+    assert again.already_ingested is False
+    assert sorted(lake.list(RAW_CONTAINER)) == sorted(first.raw_paths)
+
+
 def test_landing_again_without_the_manifest_overwrites_the_same_paths(folder_lake):
     lake, settings = folder_lake
     data = make_zip(EXTENDED_ENTRIES)
     put(lake, "alice/export.zip", data)
     first = accept_upload(lake, "alice/export.zip", settings)
     before = snapshot(lake, RAW_CONTAINER)
-    lake.delete(STATE_CONTAINER, f"uploads/{first.upload_id}.json")  # as if a crash came before it
+    lake.delete(STATE_CONTAINER, f"uploads/alice/{first.upload_id}.json")  # as if a crash came before it
 
     again = accept_upload(lake, "alice/export.zip", settings)
 
@@ -504,7 +530,9 @@ def _assert_refused(lake, settings, name: str, data: bytes, reason_part: str) ->
         "reason": str(refused),
     }
     assert lake.read_bytes(QUARANTINE_CONTAINER, f"{uid}/{filename}") == data
-    assert not lake.exists(STATE_CONTAINER, f"uploads/{uid}.json")
+    assert not [
+        m for m in lake.list(STATE_CONTAINER, "uploads/") if m.endswith(f"/{uid}.json")
+    ]  # no manifest
     assert lake.read_bytes(UPLOAD_CONTAINER, name) == data  # left as it is
     return refused
 
