@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     # Third-party HTTP logging can include request headers (bearer tokens): keep it quiet.
+    # Their retry warnings are progress, not news: the command's own error line says what failed.
     for noisy in ("azure", "urllib3", "spotipy"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
     try:
         return modules[args.command].run(args) or 0
     except UserError as error:

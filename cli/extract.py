@@ -33,14 +33,17 @@ def run(args: argparse.Namespace) -> int:
     import pipeline
     from extract.spotify.errors import SpotifyError
     from extract.spotify.job import run_extract
+    from load.errors import LoadError
     from storage import open_lake
+    from storage.lake import LakeError
 
     settings = settings_from(args)
     summary = pipeline.IngestSummary()
     try:
         report = run_extract(open_lake(settings), settings, chain=load_chain(settings, summary))
-    except SpotifyError as error:
-        # Expired consent, missing settings, an outage outlasting the retries: one line, exit 2.
+    except (SpotifyError, LoadError, LakeError) as error:
+        # Expired consent, missing settings, an outage outlasting the retries, a warehouse that
+        # cannot be opened or loaded: one line, exit 2.
         raise UserError(str(error)) from None
     print(
         f"extract: {report}; loaded {summary.streams_accepted} new streams "
