@@ -62,7 +62,7 @@ def _load(settings, lake) -> str:
         messages = group_curated(curated, warehouse.loaded_paths())
         totals = [0, 0, 0, 0]
         for message in messages:
-            result = load_message(warehouse, lake, message)
+            result = load_message(warehouse, lake, message, log_failure=False)  # run() prints it
             for i, value in enumerate(
                 (result.files, result.streams_accepted, result.duplicates_skipped, result.records_set_aside)
             ):

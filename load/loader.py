@@ -141,16 +141,19 @@ def _load(warehouse, lake, messages: Sequence[LoadMessage]) -> LoadResult:
     return result
 
 
-def load_message(warehouse, lake, message: LoadMessage) -> LoadResult:
+def load_message(warehouse, lake, message: LoadMessage, log_failure: bool = True) -> LoadResult:
     """Load exactly the files `message` names; all or nothing. Replaying a message changes nothing.
 
     Raises LoadError (nothing loaded) for a missing or malformed curated file or a failed statement.
+    The failure is logged too (the queue's trail) unless `log_failure` is False (the CLI, which
+    prints the error as its one line anyway).
     """
     try:
         return _load(warehouse, lake, [message])
     except LoadError as error:
         # Logged for the queue's retry/poison trail; raised so the message is retried, then poisoned.
-        logger.error("load %s failed, nothing loaded: %s", message.source, error)
+        if log_failure:
+            logger.error("load %s failed, nothing loaded: %s", message.source, error)
         raise
 
 

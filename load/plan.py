@@ -24,9 +24,11 @@ Merge semantics (idempotent, and the result does not depend on the order message
   stream as an extended row with the same user, end minute, artist, track and ms_played; the
   extended row wins. A Web API play is the same stream as an export row (extended or account) of
   the same user within ±60 s with the same track_id (account rows: same artist and track); the
-  export row wins. Winners delete the losers already loaded; losers arriving later are skipped.
-  No rule matches rows more than 60 s apart, so the merge looks only at loaded rows of the
-  staged users within the staged time range widened by NEAR_SECONDS (cheap on a big fact table).
+  export row wins. An account row's ts is its end MINUTE rounded down (the real end lies in
+  [ts, ts + 60 s)), so a play matches it within ±60 s of any instant of that minute:
+  [ts - 60 s, ts + 120 s]. Winners delete the losers already loaded; losers arriving later are
+  skipped. No rule matches rows more than 120 s apart, so the merge looks only at loaded rows of
+  the staged users within the staged time range widened by NEAR_SECONDS (cheap on a big fact table).
 - rejects: rows of the same (user, origin) are replaced.
 - tracks/albums/artists: upsert by id, the latest `fetched_at` wins.
 - track_artists / artist_genres / top_items: rows with the same key are replaced.
@@ -46,9 +48,12 @@ from load.views import VIEWS
 
 EXPORT_SOURCES = ("extended", "account")
 API_MATCH_SECONDS = 60
+# An account row's ts is the end minute rounded down: its real end is up to this much later.
+ACCOUNT_MINUTE_SECONDS = 60
 # Loaded rows further than this from every staged row can match no rule: exact duplicates share
-# ts, account/extended rows share the minute, api/export rows are at most API_MATCH_SECONDS apart.
-NEAR_SECONDS = API_MATCH_SECONDS + 1
+# ts, account/extended rows share the minute, an api play is at most API_MATCH_SECONDS from an
+# extended row and at most API_MATCH_SECONDS + ACCOUNT_MINUTE_SECONDS after an account row's ts.
+NEAR_SECONDS = API_MATCH_SECONDS + ACCOUNT_MINUTE_SECONDS + 1
 
 Locate = Callable[[str], str]  # curated path -> what the dialect's loader reads (local path / URL)
 
@@ -228,11 +233,19 @@ def _same_stream_account(d: Dialect, ext: str, acc: str) -> str:
 
 
 def _same_stream_api(d: Dialect, api: str, exp: str) -> str:
-    """`api` (a Web API play) and `exp` (an export row) are the same stream."""
-    low, high = d.add_seconds(f"{exp}.ts", -API_MATCH_SECONDS), d.add_seconds(f"{exp}.ts", API_MATCH_SECONDS)
+    """`api` (a Web API play) and `exp` (an export row) are the same stream.
+
+    Extended rows: the same track_id, ends within ±60 s. Account rows (no track_id; ts is the end
+    minute rounded down, the real end in [ts, ts + 60 s)): the same artist and track, the play
+    within ±60 s of some instant of that minute, i.e. in [ts - 60 s, ts + 120 s].
+    """
+    low = d.add_seconds(f"{exp}.ts", -API_MATCH_SECONDS)
+    high = d.add_seconds(f"{exp}.ts", API_MATCH_SECONDS)
+    account_high = d.add_seconds(f"{exp}.ts", API_MATCH_SECONDS + ACCOUNT_MINUTE_SECONDS)
     return (
-        f"{api}.user_id = {exp}.user_id AND {api}.ts BETWEEN {low} AND {high}"
-        f" AND ({api}.track_id = {exp}.track_id OR ({exp}.source = {d.lit('account')}"
+        f"{api}.user_id = {exp}.user_id AND {api}.ts BETWEEN {low} AND {account_high}"
+        f" AND (({api}.ts <= {high} AND {api}.track_id = {exp}.track_id)"
+        f" OR ({exp}.source = {d.lit('account')}"
         f" AND {api}.artist_name = {exp}.artist_name AND {api}.track_name = {exp}.track_name))"
     )
 

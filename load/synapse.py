@@ -7,7 +7,9 @@ inside a transaction, so the plan opens its one DML transaction explicitly (note
 
 Transient failures (dropped connections, throttling, failover) are retried with backoff; the
 whole message is re-run, which is safe because every load is idempotent. A paused pool is not
-retried: the error says to resume it. Anything else raises, so the queue retries, then poisons.
+retried: the error says to resume it. A failure to connect or to create the schema (login failed,
+wrong database, permission denied) is one WarehouseUnavailable line with a hint; a failed load is
+one LoadError line. Either raises, so the queue retries, then poisons, with the reason logged.
 pyodbc is imported only here, and only when a connection is made.
 """
 
@@ -25,7 +27,7 @@ from typing import TypeVar
 from load.dialect import TSQL
 from load.errors import LoadError, WarehouseUnavailable
 from load.plan import Statement
-from load.warehouse import Warehouse
+from load.warehouse import Warehouse, check_curated_file
 from settings import CURATED_CONTAINER
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,18 @@ PAUSED_MESSAGE = (
     "the Synapse SQL pool is paused or not available: resume it (portal, or `az synapse sql pool resume`) "
     "and run the load again"
 )
+
+# Permanent failures whose fix is known: the error number -> what to do (one line each).
+USER_HINT = "check that the function identity's database user exists: scripts/postprovision.sh"
+ROLES_HINT = (
+    "grant the function identity's database user its roles (db_ddladmin ...): scripts/postprovision.sh"
+)
+FAILURE_HINTS = {
+    18456: USER_HINT,  # login failed: no database user for the identity (or the wrong identity)
+    4060: f"check SYNAPSE_DATABASE (the SQL pool's name), and {USER_HINT}",  # cannot open database
+    262: ROLES_HINT,  # CREATE TABLE permission denied
+    229: ROLES_HINT,  # permission denied on an object
+}
 
 T = TypeVar("T")
 
@@ -130,6 +144,21 @@ def _unavailable(error: BaseException) -> bool:
     return 40613 in error_numbers(error) or "is not currently available" in message.lower()
 
 
+def driver_message(error: BaseException) -> str:
+    """The first line of a driver error's message, without its `[vendor][driver]` prefixes."""
+    _, message = _sqlstate_and_message(error)
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else type(error).__name__
+    return re.sub(r"^(\[[^\]]*\]\s*)+", "", first) or first
+
+
+def unavailable(error: BaseException, doing: str) -> WarehouseUnavailable:
+    """A driver error met while `doing` something, as one line with a hint when the fix is known."""
+    line = f"Synapse: {doing} failed: {driver_message(error)}"
+    hints = [FAILURE_HINTS[n] for n in sorted(error_numbers(error)) if n in FAILURE_HINTS]
+    return WarehouseUnavailable(f"{line} ({hints[0]})" if hints else line)
+
+
 def with_retries(
     action: Callable[[], T],
     is_retryable: Callable[[BaseException], bool],
@@ -163,6 +192,34 @@ def with_retries(
             sleep(delay)
             before_retry()
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def retry_or_unavailable(
+    action: Callable[[], T],
+    doing: str,
+    errors: tuple[type[BaseException], ...],
+    sleep: Callable[[float], None] = time.sleep,
+    before_retry: Callable[[], None] = lambda: None,
+) -> T:
+    """`with_retries` for reaching the warehouse (connect, schema): a driver error that is left
+    (permanent, or transient every time) becomes one WarehouseUnavailable line, never a traceback."""
+    try:
+        return with_retries(action, is_transient, errors, sleep=sleep, before_retry=before_retry)
+    except errors as error:
+        raise unavailable(error, doing) from error
+
+
+def curated_url(lake, dataset: str, path: str) -> str:
+    """Where COPY INTO reads a curated file, once its Parquet schema is checked (LoadError).
+
+    COPY INTO without a column list maps Parquet columns by position: a reordered or extra column
+    would load shifted data, so the file's footer is checked against transform.schema first.
+    """
+    check_curated_file(lake, dataset, path)
+    url = lake.url(CURATED_CONTAINER, path)
+    if not url.startswith("https://"):
+        raise LoadError(f"Synapse loads from a storage account; {path} is at {url}")
+    return url
 
 
 # -- the shell ---------------------------------------------------------------------------------
@@ -204,7 +261,7 @@ def connect_pyodbc(settings):
             return pyodbc.connect(connection_string, autocommit=True)
         return pyodbc.connect(connection_string, attrs_before=token_attrs(_access_token()), autocommit=True)
 
-    return with_retries(attempt, is_transient, (pyodbc.Error,))
+    return retry_or_unavailable(attempt, "connecting", (pyodbc.Error,))
 
 
 class SynapseWarehouse(Warehouse):
@@ -247,13 +304,15 @@ class SynapseWarehouse(Warehouse):
         return {row[0] for row in rows}
 
     def ensure_schema(self) -> None:
-        self._retrying(super().ensure_schema)
+        retry_or_unavailable(
+            super().ensure_schema,
+            "creating the tables and views",
+            self.db_errors,
+            before_retry=self.reconnect,
+        )
 
     def locate(self, lake, dataset: str, path: str, stack: ExitStack) -> str:
-        url = lake.url(CURATED_CONTAINER, path)
-        if not url.startswith("https://"):
-            raise LoadError(f"Synapse loads from a storage account; {path} is at {url}")
-        return url
+        return curated_url(lake, dataset, path)
 
     def execute(self, statements: Sequence[Statement]) -> dict[str, int]:
         # A transient failure re-runs the whole message: staging is recreated, the merge is idempotent.

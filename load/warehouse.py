@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import BinaryIO
 
 from load.dialect import DUCKDB, Dialect
 from load.errors import LoadError, WarehouseUnavailable
@@ -214,15 +215,20 @@ def _same_type(actual, expected) -> bool:
     return actual == expected
 
 
-def check_parquet_schema(local: Path, dataset: str, path: str) -> None:
-    """Refuse a curated file whose columns or types differ from transform.schema (LoadError)."""
+def check_parquet_schema(source: Path | BinaryIO, dataset: str, path: str) -> None:
+    """Refuse a curated file whose columns or types differ from transform.schema (LoadError).
+
+    `source` is a local path or a seekable binary stream; only the Parquet footer is read. The
+    check matters for both warehouses: DuckDB reads by name, but Synapse's COPY INTO (no column
+    list) maps by position, so a reordered or extra column would load shifted data.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from transform.schema import DATASETS
 
     try:
-        actual = pq.read_schema(local)
+        actual = pq.read_schema(source)
     except (pa.ArrowInvalid, OSError) as error:  # not Parquet at all, or truncated
         raise LoadError(f"{path}: not a readable Parquet file ({error})") from None
     expected = DATASETS[dataset]
@@ -233,6 +239,17 @@ def check_parquet_schema(local: Path, dataset: str, path: str) -> None:
             raise LoadError(
                 f"{path}: column {want.name} is {have.type}, the {dataset} schema says {want.type}"
             )
+
+
+def check_curated_file(lake, dataset: str, path: str) -> None:
+    """The curated file exists and matches its dataset's schema (LoadError); reads its footer only."""
+    from storage.lake import LakeError
+
+    try:
+        with lake.open_read(CURATED_CONTAINER, path) as stream:
+            check_parquet_schema(stream, dataset, path)
+    except LakeError as error:
+        raise LoadError(f"curated file missing: {path} ({error})") from None
 
 
 @contextlib.contextmanager

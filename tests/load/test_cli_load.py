@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -12,6 +15,8 @@ from cli.__main__ import main
 from settings import APP_SETTING_NAMES, STORAGE_CONNECTION
 from storage.folder import FolderLake
 from tests.load.curated_rows import put, reject, stream, strip_synapse_options
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -104,3 +109,34 @@ def test_a_broken_curated_file_is_one_line_and_nothing_loads(lake_dir, capsys):
         assert db.execute("SELECT COUNT(*) FROM fact_stream").fetchone() == (0,)
     code, _, err = run(capsys, "load", "--lake", lake_dir)
     assert code == 2 and "rejects/u/up1/extended/a.parquet" in err
+
+
+def run_process(*argv) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it: its own process, its own logging set-up (the environment cleaned)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *map(str, argv)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_corrupt_warehouse_file_is_one_line_and_is_left_alone(lake_dir):
+    corrupt = lake_dir / "warehouse.duckdb"
+    corrupt.write_bytes(b"this is not a DuckDB database file, just some bytes\n" * 100)
+    before = corrupt.read_bytes()
+    done = run_process("load", "--lake", lake_dir)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"error: cannot open the warehouse {corrupt}: ")
+    assert "not a valid DuckDB database file" in done.stderr and done.stderr.count("\n") == 1
+    assert corrupt.read_bytes() == before
+
+
+def test_a_broken_curated_file_is_one_line_in_a_real_process(lake_dir):
+    (lake_dir / "curated" / "rejects" / "u" / "up1" / "extended" / "a.parquet").write_bytes(b"not parquet")
+    done = run_process("load", "--lake", lake_dir)
+    assert (done.returncode, done.stdout) == (2, "")
+    # Only the error line: the loader's own log of the same failure (for the queue) is not repeated.
+    assert done.stderr.startswith("error: rejects/u/up1/extended/a.parquet: not a readable Parquet file")
+    assert done.stderr.count("\n") == 1

@@ -225,6 +225,38 @@ def test_api_plays_and_export_rows_within_60_s_are_one_stream_in_either_order(fo
     ]
 
 
+@pytest.mark.parametrize(
+    ("played_at", "same"),
+    [
+        ("2024-03-07T12:01:00.400", True),  # the reviewer's repro: 60.4 s after the minute's start
+        ("2024-03-07T12:01:59.900", True),  # within 60 s of 12:00:59.999, the minute's last instant
+        ("2024-03-07T11:59:00.000", True),  # 60 s before the minute's first instant
+        ("2024-03-07T12:02:00.500", False),  # more than 60 s after every instant of 12:00
+        ("2024-03-07T11:58:59.500", False),  # more than 60 s before every instant of 12:00
+    ],
+)
+@pytest.mark.parametrize("order", ["account_first", "api_first", "together"])
+def test_an_api_play_within_60_s_of_any_instant_of_an_account_minute_is_that_stream(
+    folder_settings, tmp_path, played_at, same, order
+):
+    # An account row's ts is its end minute rounded down: the real end lies in [12:00, 12:01).
+    settings = folder_settings.with_lake_dir(tmp_path / order)
+    lake = open_lake(settings)
+    acc_row, play_row = account("2024-03-07T12:00:00", track="Static"), api(played_at, track="Static")
+    if order == "together":
+        messages = [message(put(lake, "streams", "both", [acc_row, play_row]))]
+    else:
+        acc, play = put(lake, "streams", "acc", [acc_row]), put(lake, "streams", "api", [play_row])
+        messages = (
+            [message(acc), message(play)] if order == "account_first" else [message(play), message(acc)]
+        )
+    results = load_all(settings, lake, *messages)
+    sources = sorted(row[2] for row in final_streams(settings, lake))
+    assert sources == (["account"] if same else ["account", "api"])
+    assert sum(r.streams_accepted for r in results) == len(sources)
+    assert sum(r.duplicates_skipped for r in results) == (1 if same else 0)
+
+
 def test_one_message_mixing_sources_applies_the_same_rules(folder_settings, lake):
     both = put(
         lake,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from contextlib import ExitStack
 
 import pytest
 
@@ -187,3 +188,153 @@ def test_opening_synapse_without_settings_is_one_line(tmp_path):
         open_warehouse(settings, FolderLake(tmp_path)),
     ):
         pass
+
+
+# -- reaching the warehouse: permanent errors are one line with a hint -------------------------
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "message", "expected", "hint"),
+    [
+        (
+            "28000",
+            "[Microsoft][ODBC Driver 18 for SQL Server][SQL Server]Login failed for user "
+            "'<token-identified principal>'. (18456) (SQLDriverConnect)",
+            "Synapse: connecting failed: Login failed for user '<token-identified principal>'.",
+            "check that the function identity's database user exists: scripts/postprovision.sh",
+        ),
+        (
+            "42000",
+            '[Microsoft][ODBC Driver 18 for SQL Server][SQL Server]Cannot open database "pool2" requested '
+            "by the login. The login failed. (4060) (SQLDriverConnect)\nsecond diagnostic record (18456)",
+            'Synapse: connecting failed: Cannot open database "pool2" requested by the login.',
+            "check SYNAPSE_DATABASE",
+        ),
+        (
+            "42000",
+            "[Microsoft][ODBC Driver 18 for SQL Server][SQL Server]CREATE TABLE permission denied in "
+            "database 'pool1'. (262) (SQLExecDirectW)",
+            "Synapse: connecting failed: CREATE TABLE permission denied in database 'pool1'.",
+            "db_ddladmin",
+        ),
+        (
+            "08S01",  # transient, but still failing after every retry
+            "[Microsoft][ODBC Driver 18 for SQL Server]Communication link failure (10054)",
+            "Synapse: connecting failed: Communication link failure (10054)",
+            None,
+        ),
+    ],
+)
+def test_failing_to_reach_the_warehouse_is_one_line_with_a_hint(sqlstate, message, expected, hint):
+    from load.synapse import ATTEMPTS, retry_or_unavailable
+
+    transient = is_transient(odbc_error(sqlstate, message))
+    action = Flaky(*[odbc_error(sqlstate, message) for _ in range(ATTEMPTS)])
+    sleeps = []
+    with pytest.raises(WarehouseUnavailable) as raised:
+        retry_or_unavailable(action, "connecting", (OdbcError,), sleep=sleeps.append)
+    text = str(raised.value)
+    assert "\n" not in text and text.startswith(expected)
+    assert (hint in text) if hint else text == expected
+    assert action.calls == (ATTEMPTS if transient else 1) and len(sleeps) == action.calls - 1
+    assert isinstance(raised.value.__cause__, OdbcError)  # the driver's error stays chained for the log
+
+
+class RefusingConnection:
+    """Stands in for a pool that refuses every statement with one driver error (no server here)."""
+
+    def __init__(self, error: Exception):
+        self.error, self.statements = error, []
+
+    def cursor(self):
+        return self
+
+    def execute(self, sql, *params):
+        self.statements.append(sql)
+        raise self.error
+
+    def close(self):
+        pass
+
+
+def unconnected_synapse(connection=None):
+    """A SynapseWarehouse without pyodbc or a server (its __init__ needs pyodbc, missing here)."""
+    from load.synapse import SynapseWarehouse
+    from load.warehouse import Warehouse
+
+    warehouse = object.__new__(SynapseWarehouse)
+    Warehouse.__init__(warehouse, None)
+    warehouse.settings, warehouse.db_errors, warehouse.connection = SETTINGS, (OdbcError,), connection
+    return warehouse
+
+
+def test_a_permission_error_while_creating_the_schema_is_one_line():
+    refused = odbc_error(
+        "42000",
+        "[Microsoft][ODBC Driver 18 for SQL Server][SQL Server]CREATE TABLE permission denied in "
+        "database 'pool1'. (262) (SQLExecDirectW)",
+    )
+    connection = RefusingConnection(refused)
+    with pytest.raises(WarehouseUnavailable) as raised:
+        unconnected_synapse(connection).ensure_schema()
+    assert str(raised.value).startswith(
+        "Synapse: creating the tables and views failed: CREATE TABLE permission denied in database 'pool1'."
+    )
+    assert "scripts/postprovision.sh" in str(raised.value) and "\n" not in str(raised.value)
+    assert len(connection.statements) == 1  # permanent: not retried
+
+
+# -- Synapse checks the curated Parquet schema too (COPY INTO maps columns by position) ---------
+
+
+def _reordered(dataset: str):
+    import pyarrow as pa
+
+    from transform.schema import DATASETS
+
+    fields = list(DATASETS[dataset])
+    return pa.schema([fields[1], fields[0], *fields[2:]])
+
+
+def _extra(dataset: str):
+    import pyarrow as pa
+
+    from transform.schema import DATASETS
+
+    return DATASETS[dataset].append(pa.field("extra", pa.string()))
+
+
+@pytest.mark.parametrize("schema", [_reordered, _extra])
+def test_synapse_refuses_a_curated_file_whose_columns_would_shift(tmp_path, schema):
+    from load.errors import LoadError
+    from load.synapse import curated_url
+    from storage.folder import FolderLake
+    from tests.load.curated_rows import put, reject
+
+    lake = FolderLake(tmp_path)
+    bad = put(lake, "rejects", "u/up1/a", [{**reject("x", 1), "extra": "?"}], schema("rejects"))
+    with pytest.raises(LoadError, match="differ from the rejects schema"):
+        curated_url(lake, bad.dataset, bad.path)
+    with ExitStack() as stack, pytest.raises(LoadError, match="differ from the rejects schema"):
+        unconnected_synapse().locate(lake, bad.dataset, bad.path, stack)
+    # A file that matches gets past the check, to the next one (a folder lake has no https URL).
+    good = put(lake, "rejects", "u/up1/b", [reject("x", 1)])
+    with pytest.raises(LoadError, match="Synapse loads from a storage account"):
+        curated_url(lake, good.dataset, good.path)
+    with pytest.raises(LoadError, match="curated file missing"):
+        curated_url(lake, "rejects", "rejects/u/up1/none.parquet")
+
+
+def test_synapse_schema_check_reads_blobs_from_the_storage_account(azurite_settings):
+    from load.errors import LoadError
+    from load.synapse import curated_url
+    from storage import open_lake
+    from tests.load.curated_rows import put, stream
+
+    lake = open_lake(azurite_settings)
+    bad = put(lake, "streams", "u/up1/a", [stream("2024-01-01T10:00:00")], _reordered("streams"))
+    with pytest.raises(LoadError, match="differ from the streams schema"):
+        curated_url(lake, bad.dataset, bad.path)
+    good = put(lake, "streams", "u/up1/b", [stream("2024-01-01T10:00:00")])
+    with pytest.raises(LoadError, match="Synapse loads from a storage account"):  # Azurite: http://
+        curated_url(lake, good.dataset, good.path)

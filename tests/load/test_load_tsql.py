@@ -121,6 +121,9 @@ def test_one_plan_two_dialects():
     assert "DATEADD(minute, DATEDIFF(minute," in merge and "DATEADD(second, -60, s.ts)" in merge
     duck_merge = " ".join(s.sql for s in duck)
     assert "date_trunc('minute', s.ts)" in duck_merge and "INTERVAL (60) SECOND" in duck_merge
+    # An account row's minute: an api play matches [ts - 60 s, ts + 120 s]; the near filter is ±121 s.
+    assert "DATEADD(second, 120, s.ts)" in merge and "DATEADD(second, -121, MIN(n.ts))" in merge
+    assert "(s.ts + INTERVAL (120) SECOND)" in duck_merge and "INTERVAL (-121) SECOND" in duck_merge
 
 
 def test_group_curated_pairs_streams_with_their_rejects():
