@@ -118,12 +118,15 @@ def exchange_code(auth, code: str) -> dict:
     from spotipy.exceptions import SpotifyOauthError
 
     from cli.common import UserError
+    from extract.spotify.client import one_line
 
     try:
         auth.get_access_token(code, as_dict=False, check_cache=False)
     except SpotifyOauthError as error:
+        # One short line even when the answer was an HTML error page (spotipy puts its text in `error`).
         raise UserError(
-            f"Spotify refused the authorization code ({error.error}): {error.error_description}"
+            f"Spotify refused the authorization code ({one_line(error.error)}): "
+            f"{one_line(error.error_description)}"
         ) from None
     token = auth.cache_handler.get_cached_token() or {}  # the in-memory cache: never a file
     if not token.get("refresh_token"):

@@ -36,7 +36,8 @@ from settings import CURATED_CONTAINER, RAW_CONTAINER
 
 logger = logging.getLogger(__name__)
 
-PARQUET_COMPRESSION = "zstd"
+# Synapse COPY INTO reads Parquet compressed with Snappy or GZIP only (not zstd).
+PARQUET_COMPRESSION = "snappy"
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 _SEP = "\x1e"  # the record separator, as in transform.history's stream keys
 

@@ -6,7 +6,13 @@
 - Transport: one `requests.Session` whose urllib3 `Retry` retries 5xx, connection errors and
   read timeouts with backoff, and NEVER sleeps on `Retry-After`: a 429 surfaces at once as
   `RateLimited(retry_after)`. Spotify has sent Retry-After values of 20 000+ s; only short waits
-  within a small per-run budget are slept here, anything longer is the caller's decision.
+  within a small budget (per wait, per call and per run) are slept here, anything longer is the
+  caller's decision. A Retry-After of 0 (or 0.4, which is 0 whole seconds) counts as 1 s.
+- Token endpoint: its failures are told apart by HTTP status (429 -> RateLimited, 5xx -> SpotifyUnavailable)
+  before the OAuth error code (invalid_grant -> AuthExpired, invalid_client -> the credentials), and
+  every message is one short line, even when the answer was a whole HTML page.
+- A refresh that returns a different refresh token (Spotify may rotate it) is logged at WARNING,
+  without the token, since the in-memory cache forgets it when the run ends.
 - Logging: spotipy logs request headers (the bearer token) at DEBUG and urllib3 logs URLs; both are
   kept at WARNING. Nothing here logs a token, a header or a payload.
 """
@@ -46,14 +52,21 @@ DEFAULT_BACKOFF = 0.5  # urllib3: 0 s, 1 s, 2 s between the retries
 RETRY_STATUSES = (500, 502, 503, 504)
 # A redirect URI is required by spotipy's constructor but unused when refreshing a token.
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
+MIN_RETRY_AFTER = 1  # seconds: Retry-After 0 (or 0.4) would otherwise be a busy loop
+MAX_MESSAGE = 200  # characters of a server's error text kept in a message (never a whole HTML page)
+ROTATED_HINT = (
+    "Spotify rotated the refresh token (the new one lives only for this run and is never logged): "
+    "run `python -m cli auth` and store the new SPOTIFY_REFRESH_TOKEN"
+)
 
 
 @dataclass(frozen=True)
 class WaitBudget:
-    """How long a run may sleep on short Retry-After values: per wait, and in total."""
+    """How long a run may sleep on short Retry-After values: per wait, in total, and how often per call."""
 
     max_wait: float = 5.0
     max_total: float = 30.0
+    max_waits_per_call: int = 3  # a server that keeps saying "wait 1 s" is a rate limit, not a blip
 
 
 def quiet_http_loggers() -> None:
@@ -106,6 +119,28 @@ def seed_token(refresh_token: str) -> dict:
     }
 
 
+class RotationAwareCache(MemoryCacheHandler):
+    """spotipy's in-memory token cache that warns when a refresh returns a different refresh token.
+
+    spotipy keeps the old refresh token when the answer carries none, so a different one here is a
+    real rotation: the configured SPOTIFY_REFRESH_TOKEN may stop working, and only a person can store
+    a new one. The token itself never reaches the log.
+    """
+
+    def __init__(self, refresh_token: str):
+        super().__init__(seed_token(refresh_token))
+        self.known_refresh_token = refresh_token
+        self.rotated = False
+
+    def save_token_to_cache(self, token_info: dict) -> None:
+        new = (token_info or {}).get("refresh_token")
+        if new and new != self.known_refresh_token:
+            self.known_refresh_token = new
+            self.rotated = True
+            logger.warning("spotify: %s", ROTATED_HINT)
+        super().save_token_to_cache(token_info)
+
+
 def _missing_app_credentials(settings) -> list[str]:
     """The names of the app credential settings that are not set."""
     pairs = (
@@ -143,18 +178,48 @@ def build_oauth(
     return auth
 
 
+def one_line(text, limit: int = MAX_MESSAGE) -> str:
+    """The first non-blank line of a server's error text, at most `limit` characters."""
+    for line in str(text or "").splitlines():
+        if line := line.strip():
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def _oauth_response(error: SpotifyOauthError):
+    """The token endpoint's HTTP response behind a SpotifyOauthError (spotipy raises it while handling
+    the requests.HTTPError, so the response is on the chained exception), or None."""
+    cause = error.__cause__ or error.__context__
+    return getattr(cause, "response", None)
+
+
+def _translate_oauth(error: SpotifyOauthError) -> Exception:
+    """Token endpoint failures by HTTP status first: spotipy wraps 429, 5xx and HTML pages alike."""
+    response = _oauth_response(error)
+    status = getattr(response, "status_code", None)
+    code = one_line(error.error) or "no error code"
+    if status == 429:
+        return RateLimited(_retry_after(response.headers), "token endpoint")
+    if status is not None and status >= 500:
+        return SpotifyUnavailable(f"Spotify's token endpoint answered {status} after retries")
+    if error.error == "invalid_grant":
+        return AuthExpired(one_line(error.error_description) or None)
+    if error.error == "invalid_client":
+        return SpotifyAuthError(
+            "Spotify's token endpoint refused the credentials (invalid_client): "
+            "check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
+        )
+    answered = f"answered {status}" if status is not None else "failed"
+    return SpotifyAuthError(f"Spotify's token endpoint {answered} ({code})")
+
+
 def _translate(error: Exception) -> Exception:
     """spotipy/requests failures -> this job's typed errors (no headers or tokens in the message)."""
     if isinstance(error, SpotifyOauthError):
-        if error.error == "invalid_grant":
-            return AuthExpired(error.error_description)
-        return SpotifyAuthError(
-            f"Spotify's token endpoint refused the credentials ({error.error}): "
-            "check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
-        )
+        return _translate_oauth(error)
     if isinstance(error, SpotifyException):
         status = error.http_status
-        message = (error.msg or "").rsplit("\n", 1)[-1].strip()
+        message = one_line((error.msg or "").rsplit("\n", 1)[-1])
         if status == 429:
             return RateLimited(_retry_after(error.headers), error.reason)
         if status == 404:
@@ -173,10 +238,16 @@ def _translate(error: Exception) -> Exception:
 
 
 def _retry_after(headers) -> int | None:
+    """Retry-After in whole seconds, at least MIN_RETRY_AFTER; None when absent or not a number."""
     try:
-        return int(float((headers or {}).get("Retry-After")))
-    except (TypeError, ValueError):  # absent or not a number: the caller treats it as "long"
+        seconds = int(float((headers or {}).get("Retry-After")))
+    except (
+        TypeError,
+        ValueError,
+        OverflowError,
+    ):  # absent, not a number or inf: the caller treats it as "long"
         return None
+    return max(seconds, MIN_RETRY_AFTER)
 
 
 class SpotifyClient:
@@ -223,7 +294,7 @@ class SpotifyClient:
             settings,
             session=session,
             timeout=timeout,
-            cache_handler=MemoryCacheHandler(seed_token(settings.spotify_refresh_token)),
+            cache_handler=RotationAwareCache(settings.spotify_refresh_token),
         )
         sp = spotipy.Spotify(auth_manager=auth, requests_session=session, requests_timeout=timeout)
         sp.prefix = settings.spotify_api_url.rstrip("/") + "/"
@@ -235,6 +306,7 @@ class SpotifyClient:
 
     def get_raw(self, path_or_url: str, **params) -> tuple[bytes, dict]:
         """Like `get`, also returning the response body's exact bytes (what lands in raw/)."""
+        waits = 0
         while True:
             self.requests += 1
             self._last_body = None
@@ -243,16 +315,18 @@ class SpotifyClient:
                 return self._last_body, body
             except (SpotifyException, SpotifyOauthError, requests.exceptions.RequestException) as error:
                 typed = _translate(error)
-            if isinstance(typed, RateLimited) and self._may_wait(typed.retry_after):
+            if isinstance(typed, RateLimited) and self._may_wait(typed.retry_after, waits):
                 logger.info("Spotify asked to wait %s s; waiting", typed.retry_after)
                 self.sleep(typed.retry_after)
                 self.slept += typed.retry_after
+                waits += 1
                 continue
             raise typed
 
-    def _may_wait(self, retry_after: int | None) -> bool:
+    def _may_wait(self, retry_after: int | None, waits: int) -> bool:
         return (
             retry_after is not None
-            and retry_after <= self.budget.max_wait
+            and 0 < retry_after <= self.budget.max_wait
+            and waits < self.budget.max_waits_per_call
             and self.slept + retry_after <= self.budget.max_total
         )

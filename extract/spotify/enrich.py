@@ -2,8 +2,9 @@
 
 Which ids: `warehouse.unenriched_ids(kind)` (tracks streamed but not in dim_track; albums of known
 tracks not in dim_album; artists of known tracks not in dim_artist), minus ids whose response
-already landed in raw/ but is not loaded yet (`pending` in state/spotify/enrichment.json). Tracks
-first; then albums and artists, which the warehouse knows once the tracks are loaded: the CLI loads
+already landed in raw/ but is not loaded yet (`pending` in state/spotify/enrichment.json; an entry
+older than PENDING_MAX_AGE is taken for a load that failed for good, and the id is fetched again).
+Tracks first; then albums and artists, which the warehouse knows once the tracks are loaded: the CLI loads
 them in-process between the two steps (`after_tracks`), the timer leaves it to the next run.
 
 How: batch endpoints (`tracks?ids=` ≤ 50, `albums?ids=` ≤ 20, `artists?ids=` ≤ 50) while allowed;
@@ -17,6 +18,11 @@ Raw files, under raw/spotify-api/<tracks|albums|artists>/dt=YYYY-MM-DD/ (names f
 - missing-<h>.json `{"tracks": [], "not_found": [...]}` for ids a batch answer left out or null.
 Curation turns `not_found` ids into `not_found` rows, so they are never asked again. A 429 never
 marks anything missing: it stops the run, after landing what the current bundle already holds.
+
+Pacing (Spotify answers large back-fills with lockouts of up to 20 h, notes §2.4): catalog requests
+are spaced `pace` seconds apart (PACE_SECONDS in the job), and one run makes at most `budget`
+(CATALOG_BUDGET) of them. A spent budget stops like a 429 does: what landed stays, the progress is
+saved, the report says it resumes next run, and the next run continues from there.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -38,7 +45,14 @@ ENDPOINTS = {"track": "tracks", "album": "albums", "artist": "artists"}
 BATCH_LIMITS = {"track": 50, "album": 20, "artist": 50}
 SAVE_EVERY = 20  # landings between saves of the pending list (a crash refetches at most this many)
 BUNDLE_SIZE = 50  # single-id answers per landed file
+CATALOG_BUDGET = 500  # catalog requests per run; a big back-fill is spread over several daily runs
+PACE_SECONDS = 1.0  # between catalog requests (notes §2.4: ~1 request per 1-2 s); 500 x 1 s fits the timeout
+PENDING_MAX_AGE = timedelta(days=3)  # a landed answer still not loaded after this: its load failed for good
 _SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+
+
+class BudgetSpent(Exception):
+    """This run's catalog request budget is spent: stop like a 429, resume next run."""
 
 
 def bundle_body(kind: str, bodies: list[bytes], not_found: list[str]) -> bytes:
@@ -50,11 +64,26 @@ def bundle_body(kind: str, bodies: list[bytes], not_found: list[str]) -> bytes:
     return b'{"%s":[%s],"not_found":%s}' % (ENDPOINTS[kind].encode(), items, orjson.dumps(not_found))
 
 
-def plan_ids(wanted: list[str], pending: set[str]) -> tuple[list[str], set[str]]:
-    """(ids to fetch, pending ids to keep): pending ids the warehouse no longer misses are done."""
+def plan_ids(
+    wanted: list[str],
+    pending: dict[str, datetime | None],
+    now: datetime,
+    max_age: timedelta = PENDING_MAX_AGE,
+) -> tuple[list[str], dict[str, datetime]]:
+    """(ids to fetch, pending entries to keep).
+
+    Pending ids the warehouse no longer misses are done (dropped). Pending ids it still misses are
+    kept, and not fetched, while their landing is younger than `max_age`; older ones are fetched
+    again (their load never happened: a poisoned message, a lost blob event). An entry with no
+    time (older state file) counts as landed `now`.
+    """
     wanted_set = set(wanted)
-    kept = pending & wanted_set
-    return sorted(wanted_set - kept), kept
+    kept = {}
+    for item_id, landed_at in pending.items():
+        landed_at = landed_at or now
+        if item_id in wanted_set and now - landed_at < max_age:
+            kept[item_id] = landed_at
+    return sorted(wanted_set - kept.keys()), kept
 
 
 def batch_name(ids: list[str]) -> str:
@@ -87,15 +116,33 @@ def enrich_catalog(
     *,
     after_tracks: Callable[[], None] | None = None,
     open_warehouse=None,
+    now: datetime | None = None,
+    budget: int = CATALOG_BUDGET,
+    pace: float = PACE_SECONDS,
 ) -> None:
-    """Fetch and land the catalog objects the warehouse lacks; progress goes to `report` and state."""
+    """Fetch and land the catalog objects the warehouse lacks; progress goes to `report` and state.
+
+    At most `budget` catalog requests, `pace` seconds apart (slept with the client's `sleep`); a
+    spent budget sets `report.budget_spent` and returns, with the progress saved for the next run.
+    """
     from extract.spotify.job import raw_path
 
     open_warehouse = open_warehouse or _default_open_warehouse
+    now = now or datetime.now(UTC)
     progress = state.read_enrichment(lake)
     report.mode = progress.mode
+    report.catalog_budget = budget
     requests_before = client.requests
     landed_since_save = 0
+
+    def ask(path: str, **params) -> tuple[bytes, dict]:
+        """One catalog GET within the run's budget, `pace` seconds after the previous one."""
+        made = client.requests - requests_before
+        if made >= budget:
+            raise BudgetSpent
+        if made and pace > 0:
+            client.sleep(pace)
+        return client.get_raw(path, **params)
 
     def land(kind: str, name: str, body: bytes) -> None:
         nonlocal landed_since_save
@@ -117,7 +164,7 @@ def enrich_catalog(
             while remaining:
                 chunk = remaining[: BATCH_LIMITS[kind]]
                 try:
-                    body, doc = client.get_raw(ENDPOINTS[kind], ids=",".join(chunk))
+                    body, doc = ask(ENDPOINTS[kind], ids=",".join(chunk))
                 except Forbidden:
                     # New apps may not use the batch endpoints: one call per id from now on.
                     logger.info("enrich: batch %s lookup forbidden (403); switching to single-id calls", kind)
@@ -131,7 +178,7 @@ def enrich_catalog(
                     land(kind, bundle_name("missing", missing), bundle_body(kind, [], missing))
                 report.fetched[kind] += len(returned & set(chunk))
                 report.not_found[kind] += len(missing)
-                progress.pending[kind].update(chunk)
+                progress.pending[kind].update(dict.fromkeys(chunk, now))
                 remaining = remaining[len(chunk) :]
                 report.left[kind] = len(remaining)
         if progress.mode == "single":
@@ -144,12 +191,12 @@ def enrich_catalog(
                 try:
                     for item_id in chunk:
                         try:
-                            body, _ = client.get_raw(f"{ENDPOINTS[kind]}/{item_id}")
+                            body, _ = ask(f"{ENDPOINTS[kind]}/{item_id}")
                             found.append((item_id, body))
                         except NotFound:
                             missing.append(item_id)
                 finally:
-                    # Also on a 429 mid-bundle: what was fetched lands and counts as done.
+                    # Also on a 429 or a spent budget mid-bundle: what was fetched lands, counts as done.
                     done = [i for i, _ in found] + missing
                     if done:
                         land(
@@ -157,7 +204,7 @@ def enrich_catalog(
                             bundle_name("single", done),
                             bundle_body(kind, [b for _, b in found], missing),
                         )
-                        progress.pending[kind].update(done)
+                        progress.pending[kind].update(dict.fromkeys(done, now))
                     report.fetched[kind] += len(found)
                     report.not_found[kind] += len(missing)
                     report.left[kind] = len(remaining) - start - len(done)
@@ -167,11 +214,21 @@ def enrich_catalog(
             if step and after_tracks:
                 after_tracks()
             wanted = _wanted(open_warehouse, settings, lake, kinds)
+            todos = {}
             for kind in kinds:
-                todo, progress.pending[kind] = plan_ids(wanted[kind], progress.pending[kind])
-                report.left[kind] = len(todo)
-                if todo:
-                    fetch(kind, todo)
+                todos[kind], progress.pending[kind] = plan_ids(wanted[kind], progress.pending[kind], now)
+                report.left[kind] = len(todos[kind])
+            for kind in kinds:
+                if todos[kind]:
+                    fetch(kind, todos[kind])
+    except BudgetSpent:
+        # Not an error: the pace of a big back-fill. Landed answers stay, progress is saved below.
+        report.budget_spent = True
+        logger.warning(
+            "enrich: catalog budget of %d requests spent; %d ids left, resumes next run",
+            budget,
+            sum(report.left.values()),
+        )
     finally:
         report.catalog_requests = client.requests - requests_before
         state.save_enrichment(lake, progress)

@@ -14,7 +14,9 @@ next run, once the loads have happened.
 
 Rate limits: a 429 beyond the short-wait budget stops the run where it is; everything landed stays,
 the cursor and the enrichment progress are saved, the report says "rate-limited, resumes next run",
-and the next run continues from exactly there. Auth failures (AuthExpired: run `python -m cli auth`)
+and the next run continues from exactly there. Enrichment also paces itself (PACE_SECONDS between
+catalog requests, at most CATALOG_BUDGET per run; see extract.spotify.enrich) and, when that budget
+is spent, stops and resumes the same way. Auth failures (AuthExpired: run `python -m cli auth`)
 and outages outlasting the retries raise.
 """
 
@@ -58,6 +60,8 @@ class ExtractReport:
     mode: str = "batch"
     rate_limited: bool = False
     retry_after: int | None = None
+    budget_spent: bool = False  # the run's catalog request budget ran out (pacing, not an error)
+    catalog_budget: int | None = None
     landed: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -69,10 +73,13 @@ class ExtractReport:
             f"in {self.catalog_requests} catalog requests ({self.mode} mode)",
         ]
         line = "; ".join(parts)
+        left = sum(self.left.values())
+        ids_left = f" ({left} ids left)" if left else ""
         if self.rate_limited:
             wait = f"Retry-After {self.retry_after} s" if self.retry_after is not None else "no Retry-After"
-            left = sum(self.left.values())
-            line += f"; rate-limited ({wait}), resumes next run" + (f" ({left} ids left)" if left else "")
+            line += f"; rate-limited ({wait}), resumes next run" + ids_left
+        elif self.budget_spent:
+            line += f"; catalog budget of {self.catalog_budget} requests spent, resumes next run" + ids_left
         return line
 
 
@@ -149,13 +156,20 @@ def run_extract(
     chain: Chain | None = None,
     now: datetime | None = None,
     open_warehouse=None,
+    catalog_budget: int | None = None,
+    pace: float | None = None,
 ) -> ExtractReport:
-    """One timer run: pull → land → (chain) → enrich. Returns the report; see the module docstring."""
+    """One timer run: pull → land → (chain) → enrich. Returns the report; see the module docstring.
+
+    `catalog_budget` / `pace`: enrichment's requests per run and seconds between them (None: the
+    defaults, CATALOG_BUDGET and PACE_SECONDS; tests and the benchmark pass pace=0).
+    """
     from extract.spotify.client import SpotifyClient
-    from extract.spotify.enrich import enrich_catalog
+    from extract.spotify.enrich import CATALOG_BUDGET, PACE_SECONDS, enrich_catalog
 
     client = client or SpotifyClient.from_settings(settings)
-    day = (now or datetime.now(UTC)).date()
+    now = now or datetime.now(UTC)
+    day = now.date()
     report = ExtractReport()
     chained = 0
 
@@ -170,7 +184,18 @@ def run_extract(
         pull_recently_played(lake, client, report, day)
         pull_top_items(lake, client, report, day)
         flush()
-        enrich_catalog(lake, settings, client, report, day, after_tracks=flush, open_warehouse=open_warehouse)
+        enrich_catalog(
+            lake,
+            settings,
+            client,
+            report,
+            day,
+            after_tracks=flush,
+            open_warehouse=open_warehouse,
+            now=now,
+            budget=CATALOG_BUDGET if catalog_budget is None else catalog_budget,
+            pace=PACE_SECONDS if pace is None else pace,
+        )
     except RateLimited as limited:
         # Stop here, keep everything landed; cursor and enrichment progress are already saved.
         report.rate_limited = True

@@ -3,16 +3,20 @@
 state/spotify/recently-played.json  {"cursor": "played_at", "initial_value": 0, "last_value": <ms>}
     The `after` cursor (Unix ms of the newest play landed), dlt-style naming. Written ONLY after the
     raw page it covers has landed, so a failed run never skips plays.
-state/spotify/enrichment.json       {"mode": "batch"|"single", "pending": {"track": [...], ...}}
+state/spotify/enrichment.json       {"mode": "batch"|"single", "pending": {"track": {id: landed_at}, ...}}
     `mode`: whether this app may call the batch catalog endpoints (apps created after 2026-02-11
     get 403); remembered so later runs go straight to single-id calls. `pending`: ids whose catalog
-    response has landed in raw/ but may not be in the warehouse yet, so a second run before the load
-    does not fetch them again; ids the warehouse no longer reports as missing are dropped.
+    response has landed in raw/ (at `landed_at`, ISO-8601 UTC) but may not be in the warehouse yet,
+    so a second run before the load does not fetch them again; ids the warehouse no longer reports
+    as missing are dropped, and entries too old to still be waiting for a load (a poisoned load)
+    expire so the id is fetched again (extract.spotify.enrich.plan_ids). An older state file's plain
+    id lists read as "landed at an unknown time" (None): the next run stamps them with its own time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import orjson
 
@@ -42,10 +46,20 @@ def save_cursor(lake, last_value: int) -> None:
     _write(lake, RECENTLY_PLAYED_STATE, {"cursor": "played_at", "initial_value": 0, "last_value": last_value})
 
 
+# kind -> {id: when its catalog answer landed in raw/ (None: unknown, from an older state file)}
+Pending = dict[str, dict[str, datetime | None]]
+
+
 @dataclass
 class EnrichmentState:
     mode: str = "batch"
-    pending: dict[str, set[str]] = field(default_factory=lambda: {kind: set() for kind in KINDS})
+    pending: Pending = field(default_factory=lambda: {kind: {} for kind in KINDS})
+
+
+def _read_pending(entries) -> dict[str, datetime | None]:
+    if isinstance(entries, list):  # the older format: ids only
+        return dict.fromkeys(entries)
+    return {i: datetime.fromisoformat(at) if at else None for i, at in (entries or {}).items()}
 
 
 def read_enrichment(lake) -> EnrichmentState:
@@ -53,10 +67,13 @@ def read_enrichment(lake) -> EnrichmentState:
     pending = doc.get("pending") or {}
     return EnrichmentState(
         mode="single" if doc.get("mode") == "single" else "batch",
-        pending={kind: set(pending.get(kind) or ()) for kind in KINDS},
+        pending={kind: _read_pending(pending.get(kind)) for kind in KINDS},
     )
 
 
 def save_enrichment(lake, state: EnrichmentState) -> None:
-    doc = {"mode": state.mode, "pending": {kind: sorted(state.pending[kind]) for kind in KINDS}}
-    _write(lake, ENRICHMENT_STATE, doc)
+    pending = {
+        kind: {i: at.isoformat() if at else None for i, at in sorted(state.pending[kind].items())}
+        for kind in KINDS
+    }
+    _write(lake, ENRICHMENT_STATE, {"mode": state.mode, "pending": pending})

@@ -5,9 +5,10 @@ history, checks bearer tokens, counts requests per path, and validates every Web
 serves against the public OpenAPI description (tests/spotify/openapi_check.py); problems are
 collected in `validation_errors`. The accounts endpoint (`/api/token`) is not part of that spec.
 
-Switchable failures: scripted one-off failures per path prefix (`fail_next`, `delay_next`), a
-request quota after which every matching request gets 429 with a huge Retry-After (`limit_quota`),
-403 on the batch catalog endpoints (`batch_forbidden`), and revoked refresh tokens (`revoke`).
+Switchable failures: scripted one-off failures per path prefix (`fail_next`, `delay_next`; on the
+token endpoint also with a raw body such as an HTML error page), a request quota after which every
+matching request gets 429 with a huge Retry-After (`limit_quota`), 403 on the batch catalog endpoints
+(`batch_forbidden`), revoked refresh tokens (`revoke`) and refresh-token rotation (`rotate_refresh`).
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ class FakeSpotify:
         self.codes: dict[str, str] = {}  # authorization code -> refresh token it yields
         self.access_tokens: set[str] = set()
         self.batch_forbidden = False
+        self.rotate_refresh = False  # a refresh answers with a new refresh_token (Spotify may do so)
+        self.echo_refresh = False  # a refresh answers with the same refresh_token it was sent
         self.removed: set[str] = set()  # ids still in play history but gone from the catalog (404)
         self.quota: dict[str, int] = {}  # path prefix -> requests still allowed before 429
         self.retry_after = 74214
@@ -165,10 +168,17 @@ class FakeSpotify:
         self.plays.extend(zip(stamps, track_ids, strict=True))
         return stamps
 
-    def fail_next(self, prefix: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """The next `times` requests whose path starts with `prefix` get `status`."""
+    def fail_next(
+        self,
+        prefix: str,
+        status: int,
+        times: int = 1,
+        retry_after: float | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        """The next `times` requests whose path starts with `prefix` get `status` (and `body`, raw)."""
         self._scripted.append(
-            {"prefix": prefix, "status": status, "times": times, "retry_after": retry_after}
+            {"prefix": prefix, "status": status, "times": times, "retry_after": retry_after, "body": body}
         )
 
     def delay_next(self, prefix: str, seconds: float, times: int = 1) -> None:
@@ -349,9 +359,12 @@ class _Handler(BaseHTTPRequestHandler):
             with fake._lock:
                 fake.validated += 1
                 fake.validation_errors.extend(found)
-        data = json.dumps(body).encode()
+        raw = isinstance(body, bytes)  # a scripted non-JSON answer (an HTML error page)
+        data = body if raw else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header(
+            "Content-Type", "text/html; charset=utf-8" if raw else "application/json; charset=utf-8"
+        )
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -380,7 +393,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": "not_found"})
         rule = self._scripted(path)
         if rule and "status" in rule:
-            return self._send(rule["status"], {"error": "server_error"})
+            headers = {"Retry-After": str(rule["retry_after"])} if rule.get("retry_after") is not None else {}
+            return self._send(rule["status"], rule.get("body") or {"error": "server_error"}, headers=headers)
         expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         if self.headers.get("Authorization") != f"Basic {expected}":
             return self._send(400, {"error": "invalid_client", "error_description": "Invalid client"})
@@ -391,6 +405,11 @@ class _Handler(BaseHTTPRequestHandler):
                     400, {"error": "invalid_grant", "error_description": "Refresh token revoked"}
                 )
             refresh = None
+            if fake.rotate_refresh:
+                refresh = f"fake-refresh-rotated-{secrets.token_hex(8)}"
+                fake.refresh_tokens.add(refresh)
+            elif fake.echo_refresh:
+                refresh = form["refresh_token"]
         elif grant == "authorization_code":
             refresh = fake.codes.pop(form.get("code", ""), None)
             if refresh is None or not form.get("redirect_uri", "").startswith("http://127.0.0.1:"):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
 
 from cli.extract import load_chain
 from extract.spotify import state
+from extract.spotify.enrich import plan_ids
 from extract.spotify.job import run_extract
 from load.warehouse import open_warehouse
 from pipeline import IngestSummary
@@ -25,9 +27,11 @@ from tests.spotify.fake_spotify import past_ms
 RP = "/v1/me/player/recently-played"
 
 
-def extract(settings, client_for, chain=True, lake=None):
+def extract(settings, client_for, chain=True, lake=None, client=None, **kwargs):
     chain_fn = load_chain(settings, IngestSummary()) if chain else None
-    return run_extract(lake or open_lake(settings), settings, client=client_for(settings), chain=chain_fn)
+    kwargs.setdefault("pace", 0)
+    client = client or client_for(settings)
+    return run_extract(lake or open_lake(settings), settings, client=client, chain=chain_fn, **kwargs)
 
 
 def query(settings, sql):
@@ -258,7 +262,78 @@ def test_ids_landed_but_not_loaded_are_not_fetched_again(settings, fake, played,
     assert "y" * 22 in state.read_enrichment(open_lake(settings)).pending["track"]
     load_chain(settings, IngestSummary())(first.landed)
     extract(settings, client_for, chain=False)
-    assert state.read_enrichment(open_lake(settings)).pending["track"] == set()
+    assert state.read_enrichment(open_lake(settings)).pending["track"] == {}
+
+
+def test_a_pending_id_whose_load_never_came_is_fetched_again_after_some_days(
+    settings, fake, played, catalog, client_for
+):
+    """A landed answer whose load was poisoned must not block that id forever."""
+    start = datetime(2026, 9, 1, 6, tzinfo=UTC)
+    extract(settings, client_for, now=start)  # everything loaded
+    catalog.tracks["z" * 22] = dict(catalog.tracks[played[0]], name="Poisoned")
+    fake.add_plays(["z" * 22], past_ms(0.01))
+    load_chain(settings, IngestSummary())(extract(settings, client_for, chain=False, now=start).landed)
+    fake.reset_counts()
+    extract(settings, client_for, chain=False, now=start)  # fetched and landed; its load never happens
+    assert requested_ids(fake, "tracks") == ["z" * 22]
+    for days in (1, 2.9):  # still waiting for the load: not fetched again
+        fake.reset_counts()
+        extract(settings, client_for, chain=False, now=start + timedelta(days=days))
+        assert fake.catalog_requests() == 0
+    fake.reset_counts()
+    later = start + timedelta(days=3, hours=1)
+    report = extract(settings, client_for, now=later)  # the load is taken for lost: fetched again
+    assert requested_ids(fake, "tracks") == ["z" * 22] and report.fetched["track"] == 1
+    assert query(settings, "SELECT name FROM dim_track WHERE track_id = 'zzzzzzzzzzzzzzzzzzzzzz'") == [
+        ("Poisoned",)
+    ]
+    fake.reset_counts()
+    extract(settings, client_for, now=later + timedelta(days=5))  # loaded now: done for good
+    assert fake.catalog_requests() == 0
+    assert state.read_enrichment(open_lake(settings)).pending["track"] == {}
+
+
+def test_plan_ids_reads_an_older_state_files_plain_ids_as_landed_now():
+    now = datetime(2026, 9, 1, tzinfo=UTC)
+    todo, kept = plan_ids(["a", "b", "c"], {"a": None, "b": now - timedelta(days=5), "x": now}, now)
+    assert todo == ["b", "c"] and kept == {"a": now}
+
+
+@pytest.mark.parametrize("batch", [True, False], ids=["batch", "single"])
+def test_a_spent_catalog_budget_stops_and_the_next_runs_continue_at_the_minimum(
+    settings, fake, played, catalog, client_for, batch
+):
+    fake.batch_forbidden = not batch
+    artists = {a for t in catalog.tracks.values() for a in t["artist_ids"]}
+    minimum = minimum_batch_requests(120, 24, len(artists)) if batch else 1 + 120 + 24 + len(artists)
+    budget = 2 if batch else 70
+    total, runs = 0, 0
+    while True:
+        fake.reset_counts()
+        report = extract(settings, client_for, catalog_budget=budget)
+        runs += 1
+        total += fake.catalog_requests()
+        assert fake.catalog_requests() <= budget and not report.rate_limited
+        if not report.budget_spent:
+            break
+        assert "catalog budget of" in str(report) and "resumes next run" in str(report)
+        assert sum(report.left.values()) > 0
+    assert total == minimum and runs == math.ceil(minimum / budget)
+    for kind in ("tracks", "albums", "artists"):
+        assert query(settings, f"SELECT count(*) FROM dim_{kind[:-1]}") == [
+            ({"tracks": 120, "albums": 24, "artists": len(artists)}[kind],)
+        ]
+    fake.reset_counts()
+    extract(settings, client_for, catalog_budget=budget)
+    assert fake.catalog_requests() == 0
+
+
+def test_catalog_requests_are_paced_with_the_clients_sleep(settings, fake, played, client_for):
+    client = client_for(settings)
+    extract(settings, client_for, client=client, pace=1.5)
+    assert fake.catalog_requests() == 6
+    assert client.slept_for == [1.5] * 5  # between catalog requests only: not before the first
 
 
 def test_a_429_inside_a_single_id_bundle_keeps_what_was_fetched(settings, fake, played, client_for):
