@@ -97,6 +97,7 @@ def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
     queue = open_queue(settings, LOAD_QUEUE)
     lake = open_lake(settings)
     failed: dict[str, str] = {}  # queue message id -> why it failed (left in the queue)
+    failed_messages: dict[str, object] = {}  # queue message id -> the queue message
     position: dict[str, int] = {}  # queue message id -> order received (failures report in it)
     with open_warehouse(settings, lake) as warehouse:
         while received := [m for m in queue.receive() if m.id not in failed]:
@@ -108,14 +109,18 @@ def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
                 try:
                     message = LoadMessage.from_json(queued.body)
                 except ValueError as error:  # malformed: this one fails, the others still load
-                    failed[queued.id] = str(error)
+                    failed[queued.id], failed_messages[queued.id] = str(error), queued
                     continue
                 by_message[id(message)] = queued
                 parsed.append(message)
             for outcome in load_messages(warehouse, lake, parsed):
                 if outcome.error is not None:
                     (message,) = outcome.messages
-                    failed[by_message[id(message)].id] = f"{message.source}: {outcome.error}"
+                    queued = by_message[id(message)]
+                    failed[queued.id], failed_messages[queued.id] = (
+                        f"{message.source}: {outcome.error}",
+                        queued,
+                    )
                     continue
                 summary.streams_accepted += outcome.result.streams_accepted
                 summary.duplicates_skipped += outcome.result.duplicates_skipped
@@ -123,10 +128,22 @@ def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
                 for message in outcome.messages:
                     queue.delete(by_message[id(message)])
     if failed:
+        # As the queue trigger does: after MAX_DEQUEUE_COUNT tries a message moves to the poison
+        # queue, so one bad message cannot fail every later ingest.
+        poisoned = [m for m in failed_messages.values() if m.dequeue_count >= MAX_DEQUEUE_COUNT]
+        if poisoned:
+            poison = open_queue(settings, f"{LOAD_QUEUE}-poison")
+            for queued in poisoned:
+                poison.send(queued.body)
+                queue.delete(queued)
         first = failed[min(failed, key=position.__getitem__)]
-        more = f" (and {len(failed) - 1} more, left in the queue)" if len(failed) > 1 else ""
-        raise LoadError(f"load failed, nothing of it loaded: {first}{more}")
+        where = f"moved to {LOAD_QUEUE}-poison" if len(poisoned) == len(failed) else "left in the queue"
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise LoadError(f"load failed, nothing of it loaded: {first}{more}; {where}")
 
+
+# Tries before a load message moves to the poison queue: host.json queues.maxDequeueCount.
+MAX_DEQUEUE_COUNT = 5
 
 # Raw files curated at once in-process: the host curates blobs in parallel too
 # (host.json blobs.maxDegreeOfParallelism), and DuckDB and pyarrow release the GIL.

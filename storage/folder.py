@@ -150,6 +150,9 @@ class FolderQueue:
     def __init__(self, root: str | Path, name: str):
         self.name = name
         self.folder = Path(root) / "queues" / name
+        # Received but not deleted: invisible to this queue object from then on, as a message
+        # under its visibility timeout is in Queue Storage. A new queue object sees it again.
+        self._in_flight: set[str] = set()
 
     def send(self, body: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -162,8 +165,21 @@ class FolderQueue:
     def receive(self, max_messages: int = 32) -> list[QueueMessage]:
         if not self.folder.is_dir():
             return []
-        names = sorted(p.name for p in self.folder.glob("*.msg"))[:max_messages]
-        return [QueueMessage(id=n, body=(self.folder / n).read_text(), receipt=n) for n in names]
+        names = sorted(p.name for p in self.folder.glob("*.msg") if p.name not in self._in_flight)
+        names = names[:max_messages]
+        self._in_flight.update(names)
+        return [
+            QueueMessage(id=n, body=(self.folder / n).read_text(), dequeue_count=self._count(n), receipt=n)
+            for n in names
+        ]
+
+    def _count(self, name: str) -> int:
+        """Count one more delivery of `name` (kept beside it, as Queue Storage counts dequeues)."""
+        counter = self.folder / f"{name}.count"
+        count = (int(counter.read_text()) if counter.exists() else 0) + 1
+        counter.write_text(str(count))
+        return count
 
     def delete(self, message: QueueMessage) -> None:
         (self.folder / message.receipt).unlink(missing_ok=True)
+        (self.folder / f"{message.receipt}.count").unlink(missing_ok=True)

@@ -150,6 +150,19 @@ def test_drain_loads_the_good_messages_and_reports_the_bad_one_in_one_line(folde
         assert warehouse.query("SELECT COUNT(*) FROM fact_stream") == [(4,)]
 
 
+def test_a_message_that_keeps_failing_moves_to_the_poison_queue(folder_settings, lake):
+    queue = open_queue(folder_settings, LOAD_QUEUE)
+    queue.send("{not json")
+    for attempt in range(1, pipeline.MAX_DEQUEUE_COUNT + 1):
+        with pytest.raises(LoadError) as raised:
+            pipeline.drain_load_queue(folder_settings, pipeline.IngestSummary())
+        poisoned = attempt == pipeline.MAX_DEQUEUE_COUNT
+        assert ("moved to curated-loads-poison" in str(raised.value)) is poisoned
+    assert queue.receive() == []
+    assert [m.body for m in open_queue(folder_settings, f"{LOAD_QUEUE}-poison").receive()] == ["{not json"]
+    pipeline.drain_load_queue(folder_settings, pipeline.IngestSummary())  # later drains: nothing fails
+
+
 def test_the_schema_is_defined_once_and_again_only_when_it_changes(folder_settings, lake):
     with open_warehouse(folder_settings, lake) as warehouse:
         assert warehouse.stored_schema_version() == schema_version(DUCKDB)
