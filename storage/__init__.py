@@ -8,6 +8,8 @@ exactly as the Functions blob trigger reports them.
 
 from __future__ import annotations
 
+import functools
+
 from storage.lake import Lake, LakeQueue, QueueMessage, split_blob_name
 
 __all__ = ["Lake", "LakeQueue", "QueueMessage", "open_lake", "open_queue", "split_blob_name"]
@@ -16,12 +18,19 @@ __all__ = ["Lake", "LakeQueue", "QueueMessage", "open_lake", "open_queue", "spli
 def open_lake(settings) -> Lake:
     """The lake the settings point at: Blob Storage when a storage connection is set, else a folder."""
     if settings.uses_storage_account:
-        from storage.blob import BlobLake
-
-        return BlobLake.from_settings(settings)
+        return _blob_lake(settings)
     from storage.folder import FolderLake
 
     return FolderLake(settings.lake_dir)
+
+
+@functools.lru_cache(maxsize=8)
+def _blob_lake(settings) -> Lake:
+    # One client (and managed-identity credential, with its token cache) per process, not one
+    # per trigger invocation: Settings is frozen, so equal settings share it.
+    from storage.blob import BlobLake
+
+    return BlobLake.from_settings(settings)
 
 
 def open_queue(settings, name: str) -> LakeQueue:
