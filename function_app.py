@@ -1,6 +1,6 @@
 """The Azure Functions app (Python v2 model): a table of contents of the event chain.
 
-Each trigger unpacks its binding, calls one stage in pipeline.py and logs one line. Heavy
+Each trigger unpacks its binding, calls one stage in pipeline/stages.py and logs one line. Heavy
 libraries (pyarrow, duckdb, pyodbc) are imported inside the stages, never here, so indexing and
 cold start stay fast. Blob triggers take SDK-typed BlobClients: the host passes only the blob's
 name, and the stage streams the content itself instead of holding whole exports in memory.
@@ -11,9 +11,10 @@ import logging
 import azure.functions as func
 import azurefunctions.extensions.bindings.blob as blob
 
-import pipeline
+from contracts.layout import LOAD_QUEUE, RAW_CONTAINER, UPLOAD_CONTAINER
 from extract.spotify.errors import SpotifyAuthError
-from settings import LOAD_QUEUE, RAW_CONTAINER, STORAGE_CONNECTION, UPLOAD_CONTAINER, Settings
+from pipeline import stages
+from settings import STORAGE_CONNECTION, Settings
 
 SETTINGS = Settings.from_env()
 # Flex Consumption needs the Event Grid source; `func start` on Azurite needs polling
@@ -31,8 +32,8 @@ def accept_upload(client: blob.BlobClient) -> None:
     """A privacy export dropped into upload/: validate it, land its history files in raw/."""
     name = client.blob_name
     try:
-        result = pipeline.accept_upload(SETTINGS, name)
-    except pipeline.UploadRefused as refused:
+        result = stages.accept_upload(SETTINGS, name)
+    except stages.UploadRefused as refused:
         # A bad upload is the user's mistake, not a fault to retry: it is quarantined with the reason.
         logger.error("upload %s refused: %s", name, refused)
         return
@@ -46,7 +47,7 @@ def accept_upload(client: blob.BlobClient) -> None:
 def curate_raw(client: blob.BlobClient, load: func.Out[str]) -> None:
     """A file landed in raw/: clean it into curated Parquet and ask for exactly those files to load."""
     name = client.blob_name
-    message = pipeline.curate_raw(SETTINGS, name)
+    message = stages.curate_raw(SETTINGS, name)
     if message is None:
         logger.info("raw %s: nothing to curate", name)
         return
@@ -57,7 +58,7 @@ def curate_raw(client: blob.BlobClient, load: func.Out[str]) -> None:
 @app.queue_trigger(arg_name="msg", queue_name=LOAD_QUEUE, connection=STORAGE_CONNECTION)
 def load_curated(msg: func.QueueMessage) -> None:
     """Load one message's curated files into the warehouse; failures retry, then go to poison."""
-    result = pipeline.load_curated(SETTINGS, msg.get_body().decode("utf-8"))
+    result = stages.load_curated(SETTINGS, msg.get_body().decode("utf-8"))
     logger.info(
         "load %s: %d streams accepted, %d duplicates skipped",
         msg.id,
@@ -72,7 +73,7 @@ def extract_spotify(timer: func.TimerRequest) -> None:
     if timer.past_due:
         logger.info("extract: timer is past due, running now")
     try:
-        report = pipeline.run_extract(SETTINGS)
+        report = stages.run_extract(SETTINGS)
     except SpotifyAuthError as error:
         # Expired/revoked consent or missing credentials: only a person can fix it (the message says
         # how); retrying cannot, and the other functions keep running.

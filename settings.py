@@ -10,25 +10,14 @@ properties (`DataLake__blobServiceUri`, `DataLake__queueServiceUri`, `DataLake__
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-# Container, queue and table names are part of the deployment contract (infra/ declares them).
-UPLOAD_CONTAINER = "upload"
-RAW_CONTAINER = "raw"
-CURATED_CONTAINER = "curated"
-QUARANTINE_CONTAINER = "quarantine"
-STATE_CONTAINER = "state"
-CONTAINERS = (UPLOAD_CONTAINER, RAW_CONTAINER, CURATED_CONTAINER, QUARANTINE_CONTAINER, STATE_CONTAINER)
-LOAD_QUEUE = "curated-loads"
-
+# The one storage connection the bindings name (`connection="DataLake"`); container and queue
+# names are the lake's layout (contracts.layout).
 STORAGE_CONNECTION = "DataLake"
 
-# Whose history: the first folder of an upload's name (upload/<user>/<file>), `--user` in the CLI.
-DEFAULT_USER = "me"
-USER_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # use fullmatch
 DEFAULT_LAKE_DIR = ".lake"
 DEFAULT_EXTRACT_SCHEDULE = "0 0 6 * * *"
 EVENT_GRID = "EventGrid"

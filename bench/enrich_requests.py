@@ -1,6 +1,6 @@
 """Benchmark: catalog requests enrichment makes, against the minimum, in batch and single-id mode.
 
-Against the fake Spotify (tests/spotify/fake_spotify.py) with a folder lake and the DuckDB warehouse:
+Against the fake Spotify (tests/fakes/spotify_api.py) with a folder lake and the DuckDB warehouse:
 N distinct tracks are played, `python -m cli extract`'s chain pulls, loads and enriches them (tracks,
 then their albums and artists), and a second run shows that nothing is ever fetched twice.
 
@@ -30,11 +30,10 @@ sys.path.insert(0, str(ROOT))  # run as a script: make the project's packages im
 from cli.extract import load_chain  # noqa: E402
 from extract.spotify.client import SpotifyClient  # noqa: E402
 from extract.spotify.enrich import CATALOG_BUDGET  # noqa: E402
-from extract.spotify.job import run_extract  # noqa: E402
-from pipeline import IngestSummary  # noqa: E402
+from pipeline.chain import IngestSummary  # noqa: E402
+from pipeline.stages import run_extract  # noqa: E402
 from settings import Settings  # noqa: E402
-from storage import open_lake  # noqa: E402
-from tests.spotify.fake_spotify import Catalog, FakeSpotify, past_ms  # noqa: E402
+from tests.fakes.spotify_api import Catalog, FakeSpotify, past_ms  # noqa: E402
 
 
 def scenario(n_tracks: int, per_album: int, batch_allowed: bool) -> dict:
@@ -50,9 +49,7 @@ def scenario(n_tracks: int, per_album: int, batch_allowed: bool) -> dict:
             chain = load_chain(settings, IngestSummary())
             fake.reset_counts()
             started = time.perf_counter()
-            report = run_extract(
-                open_lake(settings), settings, client=client, chain=chain, catalog_budget=sys.maxsize, pace=0
-            )
+            report = run_extract(settings, client=client, chain=chain, catalog_budget=sys.maxsize, pace=0)
             return report, fake.catalog_requests(), time.perf_counter() - started
 
         first, first_requests, first_seconds = run()

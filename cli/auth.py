@@ -17,7 +17,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from cli.common import settings_from
+from cli.common import UserError, settings_from
+from contracts.text import one_line
 
 DEFAULT_PORT = 8888
 PAGE = (
@@ -75,8 +76,7 @@ def consent(
 
     `show(authorize_url, redirect_uri)` tells the user where to go (the CLI prints; tests follow it).
     """
-    from cli.common import UserError
-    from extract.spotify.client import build_oauth
+    from extract.spotify.client import build_oauth  # lazy: spotipy only for this command
     from extract.spotify.errors import SpotifyAuthError
 
     try:
@@ -115,10 +115,7 @@ def consent(
 
 
 def exchange_code(auth, code: str) -> dict:
-    from spotipy.exceptions import SpotifyOauthError
-
-    from cli.common import UserError
-    from extract.spotify.client import one_line
+    from spotipy.exceptions import SpotifyOauthError  # lazy: spotipy only for this command
 
     try:
         auth.get_access_token(code, as_dict=False, check_cache=False)

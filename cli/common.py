@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from settings import DEFAULT_USER, USER_LABEL, Settings
+from contracts.layout import DEFAULT_USER, USER_LABEL
+from settings import Settings
 
 
 class UserError(Exception):

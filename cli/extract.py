@@ -1,8 +1,8 @@
 """`python -m cli extract`: run the daily Spotify job once, then curate and load what it landed.
 
-The same job the timer runs (extract.spotify.job.run_extract), with the chain played in-process:
-each landed raw file is curated (pipeline.curate_raw), its load message queued and the queue
-drained (pipeline.drain_load_queue) before enrichment asks the warehouse which ids it lacks, so
+The same job the timer runs (pipeline.stages.run_extract), with the chain played in-process:
+each landed raw file is curated, its load message queued and the queue drained
+(pipeline.chain.curate_and_load) before enrichment asks the warehouse which ids it lacks, so
 one run also enriches the albums and artists of the tracks it just fetched. Prints one line.
 """
 
@@ -24,23 +24,22 @@ def add_parser(subparsers) -> None:
 
 def load_chain(settings, summary):
     """The chain as the triggers run it, in-process: curate each raw path, queue, drain the queue."""
-    import pipeline
+    from pipeline.chain import curate_and_load  # lazy: other commands stay fast
 
-    return lambda paths: pipeline.curate_and_load(settings, paths, summary)
+    return lambda paths: curate_and_load(settings, paths, summary)
 
 
 def run(args: argparse.Namespace) -> int:
-    import pipeline
-    from extract.spotify.errors import SpotifyError
-    from extract.spotify.job import run_extract
+    from extract.spotify.errors import SpotifyError  # lazy: other commands stay fast
     from load.errors import LoadError
-    from storage import open_lake
+    from pipeline.chain import IngestSummary
+    from pipeline.stages import run_extract
     from storage.lake import LakeError
 
     settings = settings_from(args)
-    summary = pipeline.IngestSummary()
+    summary = IngestSummary()
     try:
-        report = run_extract(open_lake(settings), settings, chain=load_chain(settings, summary))
+        report = run_extract(settings, chain=load_chain(settings, summary))
     except (SpotifyError, LoadError, LakeError) as error:
         # Expired consent, missing settings, an outage outlasting the retries, a warehouse that
         # cannot be opened or loaded: one line, exit 2.

@@ -44,8 +44,8 @@ def describe(name: str, summary) -> str:
 
 
 def run(args) -> int:
-    from load.errors import LoadError
-    from pipeline import UploadRefused, ingest
+    from load.errors import LoadError  # lazy: other commands stay fast
+    from pipeline.chain import UploadRefused, ingest
     from storage.lake import LakeError
 
     user = check_user(args.user)

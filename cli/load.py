@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from cli.common import add_lake_options, settings_from
-from settings import CURATED_CONTAINER
+from cli.common import UserError, add_lake_options, settings_from
+from contracts.layout import CURATED_CONTAINER
 
 PLACEHOLDER_URL = "https://<account>.dfs.core.windows.net/curated/{path}"
 
@@ -34,7 +34,7 @@ def add_parser(subparsers) -> None:
 
 
 def _dry_run(settings, lake) -> str:
-    from load.dialect import TSQL
+    from load.dialect import TSQL  # lazy: other commands stay fast
     from load.plan import group_curated, synapse_script
 
     messages = group_curated(lake.list(CURATED_CONTAINER))
@@ -53,11 +53,11 @@ def _dry_run(settings, lake) -> str:
 
 
 def _load(settings, lake) -> str:
-    from load.loader import load_message
+    from load.loader import load_message  # lazy: other commands stay fast
     from load.plan import group_curated
     from load.warehouse import open_warehouse
 
-    with open_warehouse(settings, lake) as warehouse:
+    with open_warehouse(settings) as warehouse:
         curated = list(lake.list(CURATED_CONTAINER))
         messages = group_curated(curated, warehouse.loaded_paths())
         totals = [0, 0, 0, 0]
@@ -77,8 +77,7 @@ def _load(settings, lake) -> str:
 
 
 def run(args) -> int:
-    from cli.common import UserError
-    from load.errors import LoadError
+    from load.errors import LoadError  # lazy: other commands stay fast
     from storage import open_lake
     from storage.lake import LakeError
 
@@ -93,7 +92,7 @@ def run(args) -> int:
             print(_dry_run(settings, lake), end="")
             return 0
         if target == "synapse":
-            from load.synapse import build_connection_string
+            from load.warehouse.synapse import build_connection_string
 
             build_connection_string(settings, use_msi=False)  # missing settings: one line, before anything
         if target == "synapse" and not settings.uses_storage_account:

@@ -75,7 +75,7 @@ def render(summary: dict) -> str:
 
 
 def run(args) -> int:
-    from load.errors import WarehouseUnavailable
+    from load.errors import WarehouseUnavailable  # lazy: other commands stay fast
     from load.warehouse import open_warehouse
     from load.wrapped import wrapped
     from storage import open_lake
@@ -93,7 +93,7 @@ def run(args) -> int:
         raise UserError(f"no lake at {settings.lake_dir}: ingest an export first (python -m cli ingest ...)")
     lake = open_lake(settings)
     try:
-        with open_warehouse(settings, lake) as warehouse:
+        with open_warehouse(settings) as warehouse:
             summary = wrapped(
                 warehouse, user_id(user, user_id_key(lake, settings)), date_from, date_to, args.top
             )

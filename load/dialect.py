@@ -18,12 +18,13 @@ class Dialect:
     schema_prefix = ""
 
     # -- names and literals ---------------------------------------------------------------
-    def q(self, ident: str) -> str:
+    def ident(self, name: str) -> str:
+        """A quoted identifier (a column or alias name)."""
         raise NotImplementedError
 
-    def t(self, table: str) -> str:
-        """A table or view reference."""
-        return f"{self.schema_prefix}{table}"
+    def table(self, name: str) -> str:
+        """A table or view reference, schema included where the dialect has one."""
+        return f"{self.schema_prefix}{name}"
 
     def lit(self, value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
@@ -33,7 +34,7 @@ class Dialect:
 
     def cols(self, names: Sequence[str], alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
-        return ", ".join(prefix + self.q(n) for n in names)
+        return ", ".join(prefix + self.ident(n) for n in names)
 
     # -- types and expressions ------------------------------------------------------------
     def type(self, column: Column) -> str:
@@ -75,7 +76,7 @@ class Dialect:
     # -- statements -----------------------------------------------------------------------
     def column_defs(self, columns: Sequence[Column], not_null: bool = True) -> str:
         return ", ".join(
-            f"{self.q(c.name)} {self.type(c)}{' NOT NULL' if not_null and not c.nullable else ''}"
+            f"{self.ident(c.name)} {self.type(c)}{' NOT NULL' if not_null and not c.nullable else ''}"
             for c in columns
         )
 
@@ -112,8 +113,8 @@ class Dialect:
         order: Sequence[str] = (),
     ) -> list[str]:
         """Fill derived staging `name` from staging `source`: a copy, or (`keys`) its dedupe."""
-        select = self.dedupe_select(columns, self.t(source), keys, order)
-        return [f"INSERT INTO {self.t(name)} ({self.cols(columns)}) {select}"]
+        select = self.dedupe_select(columns, self.table(source), keys, order)
+        return [f"INSERT INTO {self.table(name)} ({self.cols(columns)}) {select}"]
 
     def stage_files(
         self, name: str, columns: Sequence[Column], locations: Sequence[str], external: bool = False
@@ -142,8 +143,8 @@ class DuckDBDialect(Dialect):
         DATE: "DATE",
     }
 
-    def q(self, ident: str) -> str:
-        return '"' + ident.replace('"', '""') + '"'
+    def ident(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
 
     def timestamp_lit(self, iso: str) -> str:
         return f"TIMESTAMP {self.lit(iso)}"
@@ -176,11 +177,12 @@ class DuckDBDialect(Dialect):
         return f"LIMIT {int(n)}"
 
     def create_table(self, table: Table) -> str:
-        return f"CREATE TABLE IF NOT EXISTS {self.t(table.name)} ({self.column_defs(table.columns)})"
+        return f"CREATE TABLE IF NOT EXISTS {self.table(table.name)} ({self.column_defs(table.columns)})"
 
     def _typed(self, columns: Sequence[Column], values: Sequence[str]) -> str:
         return ", ".join(
-            f"CAST({v} AS {self.type(c)}) AS {self.q(c.name)}" for c, v in zip(columns, values, strict=True)
+            f"CAST({v} AS {self.type(c)}) AS {self.ident(c.name)}"
+            for c, v in zip(columns, values, strict=True)
         )
 
     def create_staging(
@@ -209,7 +211,7 @@ class DuckDBDialect(Dialect):
         # them plus every row whose key does not repeat.
         if not keys:
             return [f"CREATE OR REPLACE TEMP VIEW {name} AS {self.dedupe_select(columns, source)}"]
-        k, match = self.cols(keys), " AND ".join(f"w.{self.q(c)} = s.{self.q(c)}" for c in keys)
+        k, match = self.cols(keys), " AND ".join(f"w.{self.ident(c)} = s.{self.ident(c)}" for c in keys)
         repeated = (
             f"(SELECT s.* FROM {source} AS s INNER JOIN (SELECT {k} FROM {source} GROUP BY {k}"
             f" HAVING COUNT(*) > 1) AS w ON {match})"
@@ -230,7 +232,7 @@ class DuckDBDialect(Dialect):
         # Columns by name, so a file's column order never matters; the loader has checked the schema.
         if external:
             # Cast as an INSERT into the staging table would (instants to naive UTC timestamps).
-            typed = self._typed(columns, [self.q(c.name) for c in columns])
+            typed = self._typed(columns, [self.ident(c.name) for c in columns])
             return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {typed} FROM read_parquet([{files}])"
         return f"INSERT INTO {name} ({names}) SELECT {names} FROM read_parquet([{files}])"
 
@@ -240,7 +242,7 @@ class DuckDBDialect(Dialect):
         return [f"DROP {'VIEW' if external else 'TABLE'} IF EXISTS {name}"]
 
     def create_view(self, name: str, body: str, exists: bool) -> str:
-        return f"CREATE OR REPLACE VIEW {self.t(name)} AS {body}"
+        return f"CREATE OR REPLACE VIEW {self.table(name)} AS {body}"
 
 
 def _winners(name: str) -> str:
@@ -265,8 +267,8 @@ class TSqlDialect(Dialect):
         # COPY INTO reads the data lake as the workspace's managed identity (.dfs endpoint).
         self.credential = credential
 
-    def q(self, ident: str) -> str:
-        return "[" + ident.replace("]", "]]") + "]"
+    def ident(self, name: str) -> str:
+        return "[" + name.replace("]", "]]") + "]"
 
     def lit(self, value: str) -> str:
         return "N" + super().lit(value)
@@ -308,12 +310,12 @@ class TSqlDialect(Dialect):
     def _with(self, distribution: str, clustered_index: Sequence[str]) -> str:
         index = f"CLUSTERED INDEX ({self.cols(clustered_index)})" if clustered_index else "HEAP"
         if distribution.startswith("HASH("):
-            distribution = f"HASH({self.q(distribution[5:-1])})"
+            distribution = f"HASH({self.ident(distribution[5:-1])})"
         return f"WITH (DISTRIBUTION = {distribution}, {index})"
 
     def create_table(self, table: Table) -> str:
         return (
-            f"CREATE TABLE {self.t(table.name)} ({self.column_defs(table.columns)}) "
+            f"CREATE TABLE {self.table(table.name)} ({self.column_defs(table.columns)}) "
             f"{self._with(table.distribution, table.clustered_index)}"
         )
 
@@ -323,7 +325,7 @@ class TSqlDialect(Dialect):
         # Round-robin heaps load fastest. A dbo table named per load (not a #temp table), so COPY
         # INTO can fill it and concurrent loads never share one; dropped when the load ends.
         return (
-            f"CREATE TABLE {self.t(name)} ({self.column_defs(columns, not_null=False)}) "
+            f"CREATE TABLE {self.table(name)} ({self.column_defs(columns, not_null=False)}) "
             f"{self._with('ROUND_ROBIN', ())}"
         )
 
@@ -334,17 +336,17 @@ class TSqlDialect(Dialect):
         # curated files have exactly the staging column order.
         files = ", ".join("'" + loc.replace("'", "''") + "'" for loc in locations)
         return (
-            f"COPY INTO {self.t(name)} FROM {files} "
+            f"COPY INTO {self.table(name)} FROM {files} "
             f"WITH (FILE_TYPE = 'PARQUET', CREDENTIAL = ({self.credential}), MAXERRORS = 0)"
         )
 
     def drop_staging(self, name: str, external: bool = False, derived: bool = False) -> list[str]:
         # Also runs before CREATE, so a retried load never trips over its own leftovers.
-        return [f"IF OBJECT_ID({self.lit(self.t(name))}, N'U') IS NOT NULL DROP TABLE {self.t(name)}"]
+        return [f"IF OBJECT_ID({self.lit(self.table(name))}, N'U') IS NOT NULL DROP TABLE {self.table(name)}"]
 
     def create_view(self, name: str, body: str, exists: bool) -> str:
         # No CREATE OR ALTER on dedicated pools: the caller knows whether the view exists.
-        return f"{'ALTER' if exists else 'CREATE'} VIEW {self.t(name)} AS {body}"
+        return f"{'ALTER' if exists else 'CREATE'} VIEW {self.table(name)} AS {body}"
 
     begin = "BEGIN TRANSACTION"
     commit = "COMMIT TRANSACTION"

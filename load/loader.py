@@ -4,7 +4,7 @@ gather (where each file is, its schema checked) → decide (load.plan, pure) →
 warehouse executes the rendered statements) → the result from the counts the plan captured.
 
 `load_messages` loads many messages over one open warehouse, in batches of consecutive messages
-(`plan_batches`, pure): each batch is one plan and one transaction, so every message in it is
+(`batch_messages`, pure): each batch is one plan and one transaction, so every message in it is
 still loaded all or nothing. A batch that fails is retried message by message, so one bad
 message never holds back the others. ROW_BUDGET bounds a batch's staged rows, and with them
 the memory a load needs, whatever the size of the whole export.
@@ -19,9 +19,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from contracts.load_message import LoadMessage
 from load.errors import LoadError, WarehouseUnavailable
-from load.message import LoadMessage
 from load.plan import PlanError, build_plan, render_plan
+from load.warehouse import Warehouse
+from storage.lake import Lake
 
 logger = logging.getLogger(__name__)
 
@@ -79,51 +81,51 @@ def _batchable(message: LoadMessage) -> bool:
     )
 
 
-def plan_batches(messages: Iterable[LoadMessage], row_budget: int = ROW_BUDGET) -> list[list[LoadMessage]]:
+def batch_messages(messages: Iterable[LoadMessage], row_budget: int = ROW_BUDGET) -> list[list[LoadMessage]]:
     """Consecutive messages grouped into batches that load as one transaction (pure).
 
     A batch holds at most `row_budget` declared rows (a bigger message is a batch of its own),
-    only streams/rejects messages, and never two messages naming the same source or file, so
-    loading a batch gives exactly what loading its messages one by one gives.
+    only streams/rejects messages, and never two messages curated from the same raw file or
+    naming the same file, so loading a batch gives exactly what loading them one by one gives.
     """
     batches: list[list[LoadMessage]] = []
     current: list[LoadMessage] = []
-    rows, sources, paths = 0, set(), set()
+    rows, origins, paths = 0, set(), set()
     for message in messages:
         names = {f.path for f in message.files}
         fits = (
             current
             and _batchable(message)
             and rows + _rows(message) <= row_budget
-            and message.source not in sources
+            and message.curated_from not in origins
             and not names & paths
             and len(names) == len(message.files)
         )
         if not fits:
             if current:
                 batches.append(current)
-            current, rows, sources, paths = [], 0, set(), set()
+            current, rows, origins, paths = [], 0, set(), set()
         current.append(message)
-        rows, sources, paths = rows + _rows(message), sources | {message.source}, paths | names
+        rows, origins, paths = rows + _rows(message), origins | {message.curated_from}, paths | names
         if not _batchable(message):
             batches.append(current)
-            current, rows, sources, paths = [], 0, set(), set()
+            current, rows, origins, paths = [], 0, set(), set()
     if current:
         batches.append(current)
     return batches
 
 
-def _load(warehouse, lake, messages: Sequence[LoadMessage]) -> LoadResult:
+def _load(warehouse: Warehouse, lake: Lake, messages: Sequence[LoadMessage]) -> LoadResult:
     """Load the files of `messages` as one plan, in one transaction; raises LoadError."""
-    source = "; ".join(m.source for m in messages)
+    curated_from = "; ".join(m.curated_from for m in messages)
     try:
         plan = build_plan(
             messages, uuid.uuid4().hex[:12], datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         )
     except PlanError as error:
-        raise LoadError(f"{source}: {error}") from None
+        raise LoadError(f"{curated_from}: {error}") from None
     if plan.empty:
-        logger.info("load %s: no files", source)
+        logger.info("load %s: no files", curated_from)
         return LoadResult()
     with ExitStack() as stack:
         # Local copies (DuckDB) must stay on disk until the statements have run.
@@ -132,7 +134,7 @@ def _load(warehouse, lake, messages: Sequence[LoadMessage]) -> LoadResult:
     result = result_from_counts(counts, len(plan.files))
     logger.info(
         "loaded %s: %d files, %d streams accepted, %d duplicates skipped, %d records set aside",
-        source if len(messages) == 1 else f"{len(messages)} messages",
+        curated_from if len(messages) == 1 else f"{len(messages)} messages",
         result.files,
         result.streams_accepted,
         result.duplicates_skipped,
@@ -141,7 +143,9 @@ def _load(warehouse, lake, messages: Sequence[LoadMessage]) -> LoadResult:
     return result
 
 
-def load_message(warehouse, lake, message: LoadMessage, log_failure: bool = True) -> LoadResult:
+def load_message(
+    warehouse: Warehouse, lake: Lake, message: LoadMessage, log_failure: bool = True
+) -> LoadResult:
     """Load exactly the files `message` names; all or nothing. Replaying a message changes nothing.
 
     Raises LoadError (nothing loaded) for a missing or malformed curated file or a failed statement.
@@ -153,12 +157,12 @@ def load_message(warehouse, lake, message: LoadMessage, log_failure: bool = True
     except LoadError as error:
         # Logged for the queue's retry/poison trail; raised so the message is retried, then poisoned.
         if log_failure:
-            logger.error("load %s failed, nothing loaded: %s", message.source, error)
+            logger.error("load %s failed, nothing loaded: %s", message.curated_from, error)
         raise
 
 
 def load_messages(
-    warehouse, lake, messages: Iterable[LoadMessage], row_budget: int = ROW_BUDGET
+    warehouse: Warehouse, lake: Lake, messages: Iterable[LoadMessage], row_budget: int = ROW_BUDGET
 ) -> Iterator[BatchOutcome]:
     """Load `messages` in order over one warehouse connection, batched; one outcome per batch.
 
@@ -166,7 +170,7 @@ def load_messages(
     outcome with its one-line LoadError and loaded nothing. WarehouseUnavailable (no point going
     on) is raised.
     """
-    for batch in plan_batches(messages, row_budget):
+    for batch in batch_messages(messages, row_budget):
         if len(batch) > 1:
             try:
                 yield BatchOutcome(tuple(batch), result=_load(warehouse, lake, batch))

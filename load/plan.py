@@ -39,10 +39,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
+from contracts.layout import curated_group
+from contracts.load_message import CuratedFile, LoadMessage
 from load.dialect import Dialect
-from load.message import CuratedFile, LoadMessage
 from load.tables import LOAD_FILE, TABLE_BY_DATASET, TABLES, Column, Table
 from load.views import VIEWS
 
@@ -106,7 +106,7 @@ class StageFiles:
 
 def _near(d: Dialect, row: str, staging: str) -> str:
     """`row` (a loaded stream) lies within the staged rows' time range, widened by NEAR_SECONDS."""
-    s = d.t(staging)
+    s = d.table(staging)
     low = d.add_seconds("MIN(n.ts)", -NEAR_SECONDS)
     high = d.add_seconds("MAX(n.ts)", NEAR_SECONDS)
     return f"{row}.ts BETWEEN (SELECT {low} FROM {s} AS n) AND (SELECT {high} FROM {s} AS n)"
@@ -125,11 +125,11 @@ class Count:
     def render(self, d: Dialect, locate: Locate) -> list[str]:
         where = []
         if self.users_in:
-            where.append(f"{self.table}.user_id IN (SELECT user_id FROM {d.t(self.users_in)})")
+            where.append(f"{self.table}.user_id IN (SELECT user_id FROM {d.table(self.users_in)})")
             if self.near:
                 where.append(_near(d, self.table, self.users_in))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        return [f"SELECT COUNT(*) FROM {d.t(self.table)}{clause}"]
+        return [f"SELECT COUNT(*) FROM {d.table(self.table)}{clause}"]
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class CountRepeatedKeys:
     def render(self, d: Dialect, locate: Locate) -> list[str]:
         keys = d.cols(self.keys)
         return [
-            f"SELECT COUNT(*) FROM (SELECT {keys} FROM {d.t(self.table)} GROUP BY {keys}"
+            f"SELECT COUNT(*) FROM (SELECT {keys} FROM {d.table(self.table)} GROUP BY {keys}"
             " HAVING COUNT(*) > 1) AS r"
         ]
 
@@ -159,7 +159,7 @@ class CountBeatable:
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
         beatable = ", ".join(d.lit(x) for x in ("account", "api"))
-        return [f"SELECT COUNT(*) FROM {d.t(self.table)} WHERE source IN ({beatable})"]
+        return [f"SELECT COUNT(*) FROM {d.table(self.table)} WHERE source IN ({beatable})"]
 
 
 @dataclass(frozen=True)
@@ -174,11 +174,11 @@ class Dedupe:
     phase = "setup"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        cols, source = d.cols(self.columns), d.t(self.source)
+        cols, source = d.cols(self.columns), d.table(self.source)
         select = d.dedupe_select(self.columns, source, self.partition, self.order)
         if not self.partition:
             select = f"SELECT DISTINCT {cols} FROM {source}"
-        return [f"INSERT INTO {d.t(self.target)} ({cols}) {select}"]
+        return [f"INSERT INTO {d.table(self.target)} ({cols}) {select}"]
 
 
 @dataclass(frozen=True)
@@ -259,7 +259,7 @@ class MergeStreams:
     phase = "txn"
 
     def render(self, d: Dialect, locate: Locate) -> list[str | Statement]:
-        t, f, s = d.t(self.table), self.table, d.t(self.staging)  # f: the target's exposed name
+        t, f, s = d.table(self.table), self.table, d.table(self.staging)  # f: the target's exposed name
         account, extended, api = d.lit("account"), d.lit("extended"), d.lit("api")
         export = "(" + ", ".join(d.lit(x) for x in EXPORT_SOURCES) + ")"
         cols = d.cols(self.columns)
@@ -333,8 +333,8 @@ class ReplaceRows:
     phase = "txn"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        t, s = d.t(self.table), d.t(self.staging)
-        match = " AND ".join(f"s.{d.q(k)} = {self.table}.{d.q(k)}" for k in self.keys)
+        t, s = d.table(self.table), d.table(self.staging)
+        match = " AND ".join(f"s.{d.ident(k)} = {self.table}.{d.ident(k)}" for k in self.keys)
         cols = d.cols(self.columns)
         return [
             f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {s} AS s WHERE {match})",
@@ -353,7 +353,7 @@ class UpsertLatest:
     phase = "txn"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        t, s, k = d.t(self.table), d.t(self.staging), d.q(self.key)
+        t, s, k = d.table(self.table), d.table(self.staging), d.ident(self.key)
         return [
             f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {s} AS s WHERE s.{k} = {self.table}.{k}"
             f" AND s.fetched_at >= {self.table}.fetched_at)",
@@ -366,20 +366,20 @@ class UpsertLatest:
 class RecordFiles:
     """Bookkeeping: these curated files are in the warehouse (replayed files: same rows)."""
 
-    files: tuple[tuple[CuratedFile, str], ...]  # (file, the source of the message naming it)
+    files: tuple[tuple[CuratedFile, str], ...]  # (file, curated_from of the message naming it)
     loaded_at: str  # ISO timestamp, UTC
     phase = "txn"
 
     def render(self, d: Dialect, locate: Locate) -> list[str]:
-        t = d.t(LOAD_FILE.name)
+        t = d.table(LOAD_FILE.name)
         paths = ", ".join(d.lit(f.path) for f, _ in self.files)
         rows = " UNION ALL ".join(
-            f"SELECT {d.lit(f.path)}, {d.lit(f.dataset)}, {int(f.rows)}, {d.lit(source)}, "
+            f"SELECT {d.lit(f.path)}, {d.lit(f.dataset)}, {int(f.rows)}, {d.lit(curated_from)}, "
             f"{d.timestamp_lit(self.loaded_at)}"
-            for f, source in self.files
+            for f, curated_from in self.files
         )
         return [
-            f"DELETE FROM {t} WHERE {d.q('path')} IN ({paths})",
+            f"DELETE FROM {t} WHERE {d.ident('path')} IN ({paths})",
             f"INSERT INTO {t} ({d.cols(LOAD_FILE.column_names)}) {rows}",
         ]
 
@@ -399,8 +399,8 @@ class DropStaging:
 
 
 @dataclass(frozen=True)
-class Plan:
-    source: str
+class LoadPlan:
+    curated_from: str  # the messages' curated_from, joined: lineage for logs
     files: tuple[CuratedFile, ...]
     steps: tuple = field(default_factory=tuple)
 
@@ -446,20 +446,20 @@ def _dedupe_step(table: Table, staged_in: str, staging: str) -> Dedupe:
     return Dedupe(staged_in, staging, names)
 
 
-def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at: str) -> Plan:
+def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at: str) -> LoadPlan:
     """The ordered steps that load exactly the files of `message`, in one transaction.
 
     `message` may be a batch (a sequence of messages): their files load together, all or nothing,
-    each recorded with its own message's source. `tag` makes the staging table names unique to
+    each recorded with its own message's curated_from. `tag` makes the staging table names unique to
     this load; `loaded_at` (ISO, UTC) is recorded in the bookkeeping table. Raises PlanError for
     a dataset the warehouse has no table for.
     """
     messages = (message,) if isinstance(message, LoadMessage) else tuple(message)
-    source = "; ".join(m.source for m in messages)
-    entries = tuple((f, m.source) for m in messages for f in m.files)
+    curated_from = "; ".join(m.curated_from for m in messages)
+    entries = tuple((f, m.curated_from) for m in messages for f in m.files)
     files = tuple(f for f, _ in entries)
     if not files:
-        return Plan(source, ())
+        return LoadPlan(curated_from, ())
     by_dataset: dict[str, list[str]] = {}
     for file in files:
         if file.dataset not in TABLE_BY_DATASET:
@@ -491,10 +491,10 @@ def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at
         else:
             txn.append(_merge_step(table, staging))
     txn.append(RecordFiles(entries, loaded_at))
-    return Plan(source, files, tuple([*setup, Begin(), *txn, Commit(), *cleanup]))
+    return LoadPlan(curated_from, files, tuple([*setup, Begin(), *txn, Commit(), *cleanup]))
 
 
-def render_plan(plan: Plan, dialect: Dialect, locate: Locate | Mapping[str, str]) -> list[Statement]:
+def render_plan(plan: LoadPlan, dialect: Dialect, locate: Locate | Mapping[str, str]) -> list[Statement]:
     """The plan as statements of one dialect; `locate` maps a curated path to its location."""
     if isinstance(locate, Mapping):
         locate = locate.__getitem__
@@ -504,11 +504,6 @@ def render_plan(plan: Plan, dialect: Dialect, locate: Locate | Mapping[str, str]
         for sql in step.render(dialect, locate):
             statements.append(sql if isinstance(sql, Statement) else Statement(sql, step.phase, capture))
     return statements
-
-
-def plan_paths(plan: Plan) -> list[tuple[str, str]]:
-    """(dataset, path) of every file the plan stages, in order."""
-    return [(f.dataset, f.path) for f in plan.files]
 
 
 # -- schema (tables and views) ------------------------------------------------------------------
@@ -536,27 +531,28 @@ def schema_version(dialect: Dialect) -> str:
 def group_curated(paths: Iterable[str], loaded: Iterable[str] = ()) -> list[LoadMessage]:
     """Curated paths not loaded yet, grouped into one message per source file.
 
-    Curation writes `<dataset>/<rest>` for every dataset a raw file produced (streams and rejects
-    share `<rest>`), so files with the same `<rest>` (extension aside) load together. Paths of
-    unknown datasets and non-Parquet files are ignored. Rows are unknown here (0).
+    Files of one raw file share a group (contracts.layout.curated_group) and load together.
+    Paths of unknown datasets and non-Parquet files are ignored. Rows are unknown here (0).
     """
     loaded = set(loaded)
     groups: dict[str, list[CuratedFile]] = {}
     for path in paths:
-        dataset, _, rest = path.partition("/")
-        if dataset not in TABLE_BY_DATASET or not rest or not path.endswith(".parquet") or path in loaded:
+        grouped = curated_group(path)
+        if grouped is None or grouped[0] not in TABLE_BY_DATASET or path in loaded:
             continue
-        groups.setdefault(str(PurePosixPath(rest).with_suffix("")), []).append(CuratedFile(dataset, path, 0))
+        dataset, group = grouped
+        groups.setdefault(group, []).append(CuratedFile(dataset, path, 0))
     order = {t.dataset: i for i, t in enumerate(TABLES)}
     return [
         LoadMessage(
-            source=f"curated:{key}", files=tuple(sorted(files, key=lambda f: (order[f.dataset], f.path)))
+            curated_from=f"curated:{key}",
+            files=tuple(sorted(files, key=lambda f: (order[f.dataset], f.path))),
         )
         for key, files in sorted(groups.items())
     ]
 
 
-def plan_tag(message: LoadMessage) -> str:
+def dry_run_tag(message: LoadMessage) -> str:
     """A deterministic staging tag for a message (dry runs); real loads use a fresh one each time."""
     return hashlib.sha256(message.to_json().encode()).hexdigest()[:12]
 
@@ -575,8 +571,11 @@ def synapse_script(
     if not messages:
         lines += ["", "-- No curated files to load."]
     for number, message in enumerate(messages, 1):
-        plan = build_plan(message, plan_tag(message), loaded_at)
-        lines += ["", f"-- Load {number} of {len(messages)}: {message.source} ({len(message.files)} files)"]
+        plan = build_plan(message, dry_run_tag(message), loaded_at)
+        lines += [
+            "",
+            f"-- Load {number} of {len(messages)}: {message.curated_from} ({len(message.files)} files)",
+        ]
         for statement in render_plan(plan, dialect, locate):
             note = f"  -- {statement.phase}" + (
                 f", result -> {statement.capture}" if statement.capture else ""

@@ -2,7 +2,7 @@
 
 Each table names the curated dataset it is loaded from, how a load merges into it, and its
 physical design on Synapse. Column names, order, types and NOT NULL come from
-transform.schema.DATASETS; only the NVARCHAR lengths (Synapse wants a bound, not MAX) are
+contracts.datasets.DATASETS; only the NVARCHAR lengths (Synapse wants a bound, not MAX) are
 chosen here, per column name.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from transform.schema import DATASETS
+from contracts.datasets import DATASETS
 
 # Logical column types, rendered per dialect by load.dialect.
 STRING, TIMESTAMP, BIGINT, INT, BOOL, DATE = "string", "timestamp", "bigint", "int", "bool", "date"

@@ -43,7 +43,7 @@ def _music_stream(d: Dialect) -> str:
         f" {d.hour('ts')} AS stream_hour, {d.weekday('ts')} AS weekday, ms_played,"
         f" CASE WHEN ms_played >= {PLAY_MS} THEN 1 ELSE 0 END AS is_play,"
         " track_name, artist_name, album_name, track_id"
-        f" FROM {d.t('fact_stream')}"
+        f" FROM {d.table('fact_stream')}"
         f" WHERE content_type = {d.lit('music')} AND track_name IS NOT NULL AND artist_name IS NOT NULL"
     )
 
@@ -51,29 +51,29 @@ def _music_stream(d: Dialect) -> str:
 def _minutes_per_month(d: Dialect) -> str:
     month = d.month_start("ts")
     return (
-        f"SELECT user_id, {month} AS {d.q('month')}, {_aggregates(d)}"
-        f" FROM {d.t('v_music_stream')} GROUP BY user_id, {month}"
+        f"SELECT user_id, {month} AS {d.ident('month')}, {_aggregates(d)}"
+        f" FROM {d.table('v_music_stream')} GROUP BY user_id, {month}"
     )
 
 
 def _listening_clock(d: Dialect) -> str:
     return (
-        f"SELECT user_id, weekday, stream_hour AS {d.q('hour')}, {_aggregates(d)}"
-        f" FROM {d.t('v_music_stream')} GROUP BY user_id, weekday, stream_hour"
+        f"SELECT user_id, weekday, stream_hour AS {d.ident('hour')}, {_aggregates(d)}"
+        f" FROM {d.table('v_music_stream')} GROUP BY user_id, weekday, stream_hour"
     )
 
 
 def _top_artist(d: Dialect) -> str:
     return (
         f"SELECT user_id, artist_name AS artist, {_aggregates(d)}"
-        f" FROM {d.t('v_music_stream')} GROUP BY user_id, artist_name"
+        f" FROM {d.table('v_music_stream')} GROUP BY user_id, artist_name"
     )
 
 
 def _top_track(d: Dialect) -> str:
     return (
         f"SELECT user_id, artist_name AS artist, track_name AS track, {_aggregates(d)}"
-        f" FROM {d.t('v_music_stream')} GROUP BY user_id, artist_name, track_name"
+        f" FROM {d.table('v_music_stream')} GROUP BY user_id, artist_name, track_name"
     )
 
 

@@ -44,7 +44,7 @@ def _where(filters: str, *more: str) -> str:
 
 def queries(d: Dialect, filters: str, top: int) -> dict[str, str]:
     """The Wrapped queries in one dialect (each takes the filter parameters once)."""
-    music = f"{d.t('v_music_stream')} AS m"
+    music = f"{d.table('v_music_stream')} AS m"
     where = _where(filters)
     return {
         "totals": (
@@ -68,14 +68,14 @@ def queries(d: Dialect, filters: str, top: int) -> dict[str, str]:
         "top_albums": (
             "WITH album_artist AS ("
             " SELECT t.album_id, m.artist_name, SUM(m.ms_played) AS ms"
-            f" FROM {music} JOIN {d.t('dim_track')} AS t ON t.track_id = m.track_id"
+            f" FROM {music} JOIN {d.table('dim_track')} AS t ON t.track_id = m.track_id"
             f"{_where(filters, 't.album_id IS NOT NULL')}"
             " GROUP BY t.album_id, m.artist_name),"
             " ranked AS (SELECT album_id, artist_name, SUM(ms) OVER (PARTITION BY album_id) AS album_ms,"
             " ROW_NUMBER() OVER (PARTITION BY album_id ORDER BY ms DESC, artist_name) AS rn"
             " FROM album_artist)"
             f" SELECT {d.top(top)} a.name, r.artist_name, r.album_ms FROM ranked AS r"
-            f" JOIN {d.t('dim_album')} AS a ON a.album_id = r.album_id"
+            f" JOIN {d.table('dim_album')} AS a ON a.album_id = r.album_id"
             " WHERE r.rn = 1 AND a.name IS NOT NULL"
             f" ORDER BY r.album_ms DESC, a.name, r.artist_name {d.limit(top)}"
         ),
@@ -83,9 +83,9 @@ def queries(d: Dialect, filters: str, top: int) -> dict[str, str]:
         "top_genres": (
             f"SELECT {d.top(top)} x.genre, SUM(x.ms_played) FROM ("
             " SELECT DISTINCT m.user_id, m.stream_key, m.ms_played, g.genre"
-            f" FROM {music} JOIN {d.t('bridge_track_artist')} AS b"
-            f" ON b.track_id = m.track_id AND b.{d.q('position')} = 0"
-            f" JOIN {d.t('bridge_artist_genre')} AS g ON g.artist_id = b.artist_id{where}) AS x"
+            f" FROM {music} JOIN {d.table('bridge_track_artist')} AS b"
+            f" ON b.track_id = m.track_id AND b.{d.ident('position')} = 0"
+            f" JOIN {d.table('bridge_artist_genre')} AS g ON g.artist_id = b.artist_id{where}) AS x"
             f" GROUP BY x.genre ORDER BY SUM(x.ms_played) DESC, x.genre {d.limit(top)}"
         ),
     }

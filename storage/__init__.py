@@ -1,44 +1,45 @@
 """Where data lives: one `Lake` interface over a local folder or Blob Storage, plus the load queue.
 
-`open_lake(settings)` and `open_queue(settings)` pick the implementation from the settings:
+`open_lake(settings)` and `open_queue(settings, name)` pick the implementation from the settings:
 a storage connection (Azurite or Azure) selects Blob and Queue Storage, otherwise a folder lake
 (`<lake_dir>/<container>/<path>`) and a folder queue. Names are `container/path` blob names,
-exactly as the Functions blob trigger reports them.
+exactly as the Functions blob trigger reports them (contracts.layout).
 """
 
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-from storage.lake import Lake, LakeQueue, QueueMessage, split_blob_name
+from storage.folder import FolderLake, FolderQueue
+from storage.lake import Lake, LakeError, LakeQueue, QueueMessage
 
-__all__ = ["Lake", "LakeQueue", "QueueMessage", "open_lake", "open_queue", "split_blob_name"]
+if TYPE_CHECKING:
+    from settings import Settings
+
+__all__ = ["Lake", "LakeError", "LakeQueue", "QueueMessage", "open_lake", "open_queue"]
 
 
-def open_lake(settings) -> Lake:
+def open_lake(settings: Settings) -> Lake:
     """The lake the settings point at: Blob Storage when a storage connection is set, else a folder."""
     if settings.uses_storage_account:
         return _blob_lake(settings)
-    from storage.folder import FolderLake
-
     return FolderLake(settings.lake_dir)
 
 
 @functools.lru_cache(maxsize=8)
-def _blob_lake(settings) -> Lake:
+def _blob_lake(settings: Settings) -> Lake:
     # One client (and managed-identity credential, with its token cache) per process, not one
     # per trigger invocation: Settings is frozen, so equal settings share it.
-    from storage.blob import BlobLake
+    from storage.blob import BlobLake  # lazy: the Azure SDK only when a storage account is used
 
     return BlobLake.from_settings(settings)
 
 
-def open_queue(settings, name: str) -> LakeQueue:
+def open_queue(settings: Settings, name: str) -> LakeQueue:
     """The named queue: Queue Storage when a storage connection is set, else a folder queue."""
     if settings.uses_storage_account:
-        from storage.blob import StorageQueue
+        from storage.blob import StorageQueue  # lazy: the Azure SDK only when a storage account is used
 
         return StorageQueue.from_settings(settings, name)
-    from storage.folder import FolderQueue
-
     return FolderQueue(settings.lake_dir, name)

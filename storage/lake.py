@@ -10,14 +10,6 @@ from types import TracebackType
 from typing import BinaryIO, Protocol
 
 
-def split_blob_name(name: str) -> tuple[str, str]:
-    """`"raw/exports/a.json"` -> `("raw", "exports/a.json")`; refuses names without a path."""
-    container, _, path = name.lstrip("/").partition("/")
-    if not container or not path:
-        raise ValueError(f"not a container/path blob name: {name!r}")
-    return container, path
-
-
 class StagedBlob(Protocol):
     """A blob being written in pieces, invisible to readers, listings and triggers until `commit`.
 

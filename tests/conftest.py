@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from settings import CONTAINERS, LOAD_QUEUE, Settings
+from settings import Settings
+from tests.fakes.spotify_api import Catalog, FakeSpotify
 
 ROOT = Path(__file__).resolve().parent.parent
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -97,4 +98,15 @@ def azurite_settings(azurite_connection_string, tmp_path) -> Settings:
     return Settings(storage_connection_string=azurite_connection_string, lake_dir=tmp_path / "lake")
 
 
-__all__ = ["CONTAINERS", "LOAD_QUEUE"]
+@pytest.fixture
+def catalog() -> Catalog:
+    """A made-up Spotify catalog: 120 tracks on 24 albums by 12 artists."""
+    return Catalog.generate(120, tracks_per_album=5)
+
+
+@pytest.fixture
+def fake(catalog):
+    """The fake Spotify Web API on loopback; every body it served must match the OpenAPI spec."""
+    with FakeSpotify(catalog, history_limit=None) as server:
+        yield server
+    assert server.validation_errors == [], server.validation_errors[:5]

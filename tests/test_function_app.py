@@ -89,9 +89,9 @@ def summary_for(settings, user="me"):
     from load.wrapped import wrapped
     from transform.pseudonym import user_id, user_id_key
 
-    lake = open_lake(settings)
-    with open_warehouse(settings, lake) as warehouse:
-        return wrapped(warehouse, user_id(user, user_id_key(lake, settings)), None, None, 10)
+    key = user_id_key(open_lake(settings), settings)
+    with open_warehouse(settings) as warehouse:
+        return wrapped(warehouse, user_id(user, key), None, None, 10)
 
 
 def test_export_chain_end_to_end_on_azurite(azurite_settings, monkeypatch):

@@ -9,28 +9,24 @@ from __future__ import annotations
 
 import logging
 
-from storage import split_blob_name
+from contracts.layout import API_PREFIX, EXPORTS_PREFIX, RAW_CONTAINER, in_container
+from contracts.load_message import LoadMessage
+from settings import Settings
+from storage.lake import Lake
+from transform.history import curate_export_file, release_memory
+from transform.spotify_api import curate_api_file
+
+__all__ = ["curate_raw_file", "release_memory"]
 
 logger = logging.getLogger(__name__)
 
 
-def curate_raw(lake, name: str, settings):
+def curate_raw_file(lake: Lake, name: str, settings: Settings) -> LoadMessage | None:
     """Curate one raw blob (`raw/...` name or a path inside raw/); returns its LoadMessage or None."""
-    path = split_blob_name(name)[1] if name.startswith("raw/") else name
-    if path.startswith("exports/"):
-        from transform.history import curate_export_file
-
+    path = in_container(RAW_CONTAINER, name)
+    if path.startswith(f"{EXPORTS_PREFIX}/"):
         return curate_export_file(lake, path, settings)
-    if path.startswith("spotify-api/"):
-        from transform.spotify_api import curate_api_file
-
+    if path.startswith(f"{API_PREFIX}/"):
         return curate_api_file(lake, path, settings)
     logger.info("raw %s: not a known raw layout, skipped", path)
     return None
-
-
-def release_memory() -> None:
-    """Free what curation keeps between files (its parsing engine, Arrow's memory pool)."""
-    from transform.history import release_memory as _release
-
-    _release()

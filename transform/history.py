@@ -1,13 +1,13 @@
 """raw/exports/... history files → curated `streams` (and `rejects`) Parquet, one file each.
 
-Layout in raw: `exports/<user>/<upload-id>/<kind>/<entry path>`, kind one of
-extract.export.formats.HISTORY_KINDS. `curate_history` is the pure core: one JSON array file in,
-two Arrow tables out with exactly the `streams` and `rejects` schemas of transform/schema.py.
+Layout in raw: `exports/<user>/<upload-id>/<kind>/<entry path>` (contracts.layout.ExportFile), kind
+one of contracts.vintages.HISTORY_KINDS. `curate_history` is the pure core: one JSON array file in,
+two Arrow tables out with exactly the `streams` and `rejects` schemas of contracts/datasets.py.
 `curate_export_file` is the shell around it: user id, lake I/O, Parquet, the load message.
 
 DuckDB parses the file with explicit columns (no sniffing), every field read as VARCHAR, or as
 JSON where the JSON type matters, so one odd value never fails a file. The SQL validates each
-record by the rule of extract.export.formats.record_problem (tests/transform/test_rule_parity.py
+record by the rule of contracts.vintages.record_problem (tests/transform/test_rule_parity.py
 keeps the two in step) and normalises the rest. Usernames, IP addresses and user agents are
 never even read. Curation does not dedupe: the loader drops exact duplicates by `stream_key`.
 """
@@ -18,19 +18,25 @@ import functools
 import logging
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from extract.export.formats import ACCOUNT_PODCAST, EXTENDED, HISTORY_KINDS
-from load.message import CuratedFile, LoadMessage
-from settings import CURATED_CONTAINER, RAW_CONTAINER
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+from contracts.datasets import REJECTS, STREAMS
+from contracts.layout import CURATED_CONTAINER, RAW_CONTAINER, ExportFile
+from contracts.load_message import CuratedFile, LoadMessage
+from contracts.text import one_line
+from contracts.vintages import ACCOUNT_PODCAST, EXTENDED, HISTORY_KINDS
+from settings import Settings
+from storage.lake import Lake
+from transform.parquet import write_parquet
+from transform.platform import platform_family
+from transform.pseudonym import user_id, user_id_key
 
 logger = logging.getLogger(__name__)
 
-# Synapse COPY INTO reads Parquet compressed with Snappy or GZIP only (not zstd).
-PARQUET_COMPRESSION = "snappy"
 SOURCE_EXTENDED = "extended"
 SOURCE_ACCOUNT = "account"
 
@@ -215,15 +221,13 @@ _PODCAST_SQL = _account_sql(
 
 
 @functools.cache
-def _engine():
+def _engine() -> duckdb.DuckDBPyConnection:
     """One in-memory DuckDB per process; each call takes its own cursor (thread-safe). It holds no
     tables or state between calls, and saves ~15 ms per file over a fresh connection.
 
     One thread per query: files are curated in parallel instead (the host runs blob triggers
-    concurrently; pipeline.curate_and_load uses two workers). Measured on 12 files of 25k
+    concurrently; pipeline.chain.curate_and_load uses two workers). Measured on 12 files of 25k
     streams, 2 cores: threads=2 per query, 2 workers 1.10 s; threads=1, 2 workers 0.61 s."""
-    import duckdb
-
     return duckdb.connect(":memory:", config={"threads": 1})
 
 
@@ -233,15 +237,13 @@ def release_memory() -> None:
     For a process that curates a batch of files and then does something else (the CLI loads next).
     The next curation opens a new engine.
     """
-    import pyarrow
-
     if _engine.cache_info().currsize:
         _engine().close()
         _engine.cache_clear()
-    pyarrow.default_memory_pool().release_unused()
+    pa.default_memory_pool().release_unused()
 
 
-def _run(sql: str, json_path: Path):
+def _run(sql: str, json_path: Path) -> pa.Table:
     con = _engine().cursor()
     try:
         return con.sql(sql, params={"path": str(json_path)}).to_arrow_table()
@@ -252,7 +254,7 @@ def _run(sql: str, json_path: Path):
 def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tuple[pa.Table, pa.Table]:
     """One history file → (streams, rejects), Arrow tables with exactly the declared schemas.
 
-    `json_path` holds a JSON array of records of `kind` (extract.export.formats.HISTORY_KINDS).
+    `json_path` holds a JSON array of records of `kind` (contracts.vintages.HISTORY_KINDS).
     A record that fails formats.record_problem goes to rejects with its 0-based position and the
     same reason; every other record is one stream, in file order. Pure: the same file and
     arguments always give the same tables. Raises ValueError, before anything is produced, when
@@ -263,12 +265,6 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
     track or episode, msPlayed) for account rows: the same play in two files or two uploads gets
     the same key. Duplicates are kept here; the loader drops them.
     """
-    import duckdb
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from transform.schema import REJECTS, STREAMS
-
     if kind not in HISTORY_KINDS:
         raise ValueError(f"{origin}: not a history kind: {kind!r}")
     sql = _EXTENDED_SQL if kind == EXTENDED else _PODCAST_SQL if kind == ACCOUNT_PODCAST else _MUSIC_SQL
@@ -278,16 +274,10 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
     except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
         if "has duplicate key" not in str(error):
             # Malformed JSON or a non-object element: the upload stage should have refused it.
-            detail = (
-                str(error).splitlines()[0].replace(f' in file "{json_path}"', "").replace(str(json_path), "")
-            )
-            raise ValueError(
-                f"{origin}: not a JSON array of objects: {detail.replace(str(json_path), '')}"
-            ) from None
+            detail = one_line(error).replace(f' in file "{json_path}"', "").replace(str(json_path), "")
+            raise ValueError(f"{origin}: not a JSON array of objects: {detail}") from None
         # Valid JSON that DuckDB refuses: an object repeating a key (the upload stage accepts it,
         # as JSON parsers do). Rewrite it with the last value of each key, as Python reads it.
-        import orjson
-
         with tempfile.TemporaryDirectory(prefix="curate-") as tmp:
             rewritten = Path(tmp, "history.json")
             rewritten.write_bytes(orjson.dumps(orjson.loads(json_path.read_bytes())))
@@ -353,92 +343,47 @@ def _check_starts_like_array(json_path: Path, origin: str) -> None:
 
 def _refuse_null_elements(json_path: Path, origin: str, indexes: list[int]) -> None:
     """Raise ValueError if any of these array positions holds JSON `null` rather than an object."""
-    import orjson
-
     records = orjson.loads(json_path.read_bytes())
     for index in indexes:
         if records[index] is None:
             raise ValueError(f"{origin}: not a JSON array of objects: record {index} is null")
 
 
-def _platform_families(raw):
+def _platform_families(raw: pa.ChunkedArray) -> pa.Array:
     """Map raw platform strings to families once per distinct value (a file has a handful)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from transform.platform import platform_family
-
     distinct = pc.unique(raw)
     families = pa.array([platform_family(value) for value in distinct.to_pylist()], pa.string())
     return pc.take(families, pc.index_in(raw, value_set=distinct))
 
 
-def parse_export_path(path: str) -> tuple[str, str, str, str] | None:
-    """`exports/<user>/<upload-id>/<kind>/<entry path>` → (user, upload id, kind, entry path), else None."""
-    parts = path.split("/")
-    if len(parts) < 5 or parts[0] != "exports" or any(not part for part in parts[1:]):
-        return None
-    user, upload_id, kind = parts[1], parts[2], parts[3]
-    if kind not in HISTORY_KINDS:
-        return None
-    return user, upload_id, kind, "/".join(parts[4:])
-
-
-def curated_paths(user_id: str, upload_id: str, kind: str, entry: str) -> tuple[str, str]:
-    """Deterministic curated paths (streams, rejects) of one raw history file."""
-    # The whole entry path, not just its name: two files of one upload may share a name in
-    # different folders (or differ only in the case of ".json"), and must not overwrite each other.
-    name = entry[: -len(".json")] if entry.endswith(".json") else entry
-    tail = f"{user_id}/{upload_id}/{kind}/{name}.parquet"
-    return f"streams/{tail}", f"rejects/{tail}"
-
-
-# Columns that are (nearly) unique per row: a dictionary only costs time and bytes there.
-_NO_DICTIONARY = frozenset({"stream_key", "ts", "offline_at", "ms_played", "record_index"})
-
-
-def _dictionary(table) -> list[str]:
-    return [name for name in table.column_names if name not in _NO_DICTIONARY]
-
-
-def curate_export_file(lake, path: str, settings) -> LoadMessage | None:
+def curate_export_file(lake: Lake, path: str, settings: Settings) -> LoadMessage | None:
     """Curate one landed history file (`path` inside raw/); None when `path` is not one.
 
     Writes `curated/streams/<user_id>/<upload-id>/<kind>/<entry path>.parquet` and, when some records
     were set aside, the same path under `rejects/`; each atomically, each overwritten on a re-run,
     so curating a file twice gives the same files. Returns the load message naming them.
     """
-    import pyarrow.parquet as pq
-
-    from transform.pseudonym import user_id as pseudonymous_id
-    from transform.pseudonym import user_id_key
-
-    parsed = parse_export_path(path)
-    if parsed is None:
+    export = ExportFile.parse(path)
+    if export is None:
         logger.info("raw exports file not in the <user>/<upload-id>/<kind>/<file> layout, skipped")
         return None
-    label, upload_id, kind, entry = parsed
-    uid = pseudonymous_id(label, user_id_key(lake, settings))
-    origin = f"{upload_id}/{kind}/{entry}"  # never the user label
+    uid = user_id(export.user, user_id_key(lake, settings))
     with lake.local_path(RAW_CONTAINER, path) as local:
-        streams, rejects = curate_history(local, kind, uid, origin)
+        streams, rejects = curate_history(local, export.kind, uid, export.origin)
 
-    streams_path, rejects_path = curated_paths(uid, upload_id, kind, entry)
+    streams_path, rejects_path = export.curated_paths(uid)
     files = [CuratedFile("streams", streams_path, streams.num_rows)]
+    write_parquet(lake, streams_path, streams)
     if rejects.num_rows:
         files.append(CuratedFile("rejects", rejects_path, rejects.num_rows))
+        write_parquet(lake, rejects_path, rejects)
     else:
         lake.delete(CURATED_CONTAINER, rejects_path)  # one left by an older rule would mislead
-    with tempfile.TemporaryDirectory(prefix="curate-") as tmp:
-        for table, curated in zip((streams, rejects), files, strict=False):
-            local = Path(tmp, curated.dataset + ".parquet")
-            pq.write_table(table, local, compression=PARQUET_COMPRESSION, use_dictionary=_dictionary(table))
-            lake.write_file(CURATED_CONTAINER, curated.path, local)
     logger.info(
         "curated %s for user %s: %d streams, %d records set aside",
-        origin,
+        export.origin,
         uid,
         streams.num_rows,
         rejects.num_rows,
     )
-    return LoadMessage(source=f"{RAW_CONTAINER}/{path}", files=tuple(files))
+    return LoadMessage(curated_from=f"{RAW_CONTAINER}/{path}", files=tuple(files))

@@ -6,9 +6,9 @@ import hashlib
 import hmac
 import secrets
 
-from settings import STATE_CONTAINER
-
-KEY_PATH = "secrets/user-id.key"
+from contracts.layout import STATE_CONTAINER, USER_ID_KEY_PATH
+from settings import Settings
+from storage.lake import Lake
 
 
 def user_id(label: str, key: bytes) -> str:
@@ -16,7 +16,7 @@ def user_id(label: str, key: bytes) -> str:
     return hmac.new(key, label.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
 
 
-def user_id_key(lake, settings) -> bytes:
+def user_id_key(lake: Lake, settings: Settings) -> bytes:
     """The key: the USER_ID_KEY setting (Key Vault in Azure), else one generated once into the lake.
 
     The generated key stays in the `state` container next to the data it protects, and is never
@@ -24,8 +24,8 @@ def user_id_key(lake, settings) -> bytes:
     """
     if settings.user_id_key:
         return settings.user_id_key.encode("utf-8")
-    if not lake.exists(STATE_CONTAINER, KEY_PATH):
+    if not lake.exists(STATE_CONTAINER, USER_ID_KEY_PATH):
         # Several triggers may start at once on a fresh deployment: the first create wins and
         # everyone reads the key that won.
-        lake.create(STATE_CONTAINER, KEY_PATH, secrets.token_hex(32).encode("ascii"))
-    return lake.read_bytes(STATE_CONTAINER, KEY_PATH).strip()
+        lake.create(STATE_CONTAINER, USER_ID_KEY_PATH, secrets.token_hex(32).encode("ascii"))
+    return lake.read_bytes(STATE_CONTAINER, USER_ID_KEY_PATH).strip()

@@ -25,35 +25,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import tempfile
 from datetime import UTC, date, datetime
-from pathlib import Path, PurePosixPath
 
 import orjson
+import pyarrow as pa
 
-from load.message import CuratedFile, LoadMessage
-from settings import CURATED_CONTAINER, RAW_CONTAINER
+from contracts.datasets import DATASETS
+from contracts.layout import RAW_CONTAINER, TOP_TIME_RANGES, ApiFile
+from contracts.load_message import CuratedFile, LoadMessage
+from settings import Settings
+from storage.lake import Lake
+from transform.parquet import write_parquet
+from transform.pseudonym import user_id, user_id_key
 
 logger = logging.getLogger(__name__)
 
-# Synapse COPY INTO reads Parquet compressed with Snappy or GZIP only (not zstd).
-PARQUET_COMPRESSION = "snappy"
-TIME_RANGES = ("short_term", "medium_term", "long_term")
 _SEP = "\x1e"  # the record separator, as in transform.history's stream keys
-
-
-def parse_api_path(path: str) -> tuple[str, date, str] | None:
-    """`spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.json` -> (endpoint, day, name), else None."""
-    parts = PurePosixPath(path).parts
-    if len(parts) != 4 or parts[0] != "spotify-api" or not parts[2].startswith("dt="):
-        return None
-    if not parts[3].endswith(".json"):
-        return None
-    try:
-        day = date.fromisoformat(parts[2][3:])
-    except ValueError:
-        return None
-    return parts[1], day, parts[3][: -len(".json")]
 
 
 def _played_at(value: str) -> datetime:
@@ -241,7 +228,7 @@ def curated_rows(
     fetched_at = datetime(day.year, day.month, day.day, tzinfo=UTC)
     if endpoint == "recently-played":
         return {"streams": stream_rows(doc, user_id, origin)}
-    if endpoint in ("top-tracks", "top-artists") and name in TIME_RANGES:
+    if endpoint in ("top-tracks", "top-artists") and name in TOP_TIME_RANGES:
         item_type = endpoint.removeprefix("top-").removesuffix("s")
         return {"top_items": top_item_rows(doc, user_id, day, name, item_type)}
     if endpoint == "tracks":
@@ -258,37 +245,24 @@ def curated_rows(
 PER_USER = ("streams", "top_items")
 
 
-def curate_api_file(lake, path: str, settings) -> LoadMessage | None:
+def curate_api_file(lake: Lake, path: str, settings: Settings) -> LoadMessage | None:
     """Curate one landed Web API response (`path` inside raw/); None when there is nothing to load."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from transform.pseudonym import user_id as pseudonymous_id
-    from transform.pseudonym import user_id_key
-    from transform.schema import DATASETS
-
-    parsed = parse_api_path(path)
-    if parsed is None:
+    answer = ApiFile.parse(path)
+    if answer is None:
         logger.info("raw spotify-api file not in the <endpoint>/dt=YYYY-MM-DD/<name>.json layout, skipped")
         return None
-    endpoint, day, name = parsed
     doc = orjson.loads(lake.read_bytes(RAW_CONTAINER, path))
-    uid = pseudonymous_id(settings.spotify_user, user_id_key(lake, settings))
-    datasets = {k: rows for k, rows in curated_rows(endpoint, day, name, doc, uid, path).items() if rows}
+    uid = user_id(settings.spotify_user, user_id_key(lake, settings))
+    rows_by_dataset = curated_rows(answer.endpoint, answer.day, answer.name, doc, uid, path)
+    datasets = {k: rows for k, rows in rows_by_dataset.items() if rows}
     if not datasets:
         logger.info("raw %s: no rows to curate", path)
         return None
-    stem = path[: -len(".json")]
     files = []
-    with tempfile.TemporaryDirectory(prefix="curate-api-") as tmp:
-        for dataset, rows in datasets.items():
-            curated = (
-                f"{dataset}/{uid}/{stem}.parquet" if dataset in PER_USER else f"{dataset}/{stem}.parquet"
-            )
-            table = pa.Table.from_pylist(rows, schema=DATASETS[dataset])
-            local = Path(tmp, f"{dataset}.parquet")
-            pq.write_table(table, local, compression=PARQUET_COMPRESSION)
-            lake.write_file(CURATED_CONTAINER, curated, local)
-            files.append(CuratedFile(dataset, curated, table.num_rows))
+    for dataset, rows in datasets.items():
+        curated = answer.curated_path(dataset, uid if dataset in PER_USER else None)
+        table = pa.Table.from_pylist(rows, schema=DATASETS[dataset])
+        write_parquet(lake, curated, table)
+        files.append(CuratedFile(dataset, curated, table.num_rows))
     logger.info("curated %s: %s", path, ", ".join(f"{f.rows} {f.dataset}" for f in files))
-    return LoadMessage(source=f"{RAW_CONTAINER}/{path}", files=tuple(files))
+    return LoadMessage(curated_from=f"{RAW_CONTAINER}/{path}", files=tuple(files))

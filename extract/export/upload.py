@@ -6,9 +6,9 @@ each raw blob fires curation when it appears: history files are staged (invisibl
 checked and committed only once all have passed. A refused upload lands nothing: its staged blobs
 are aborted, it is copied to quarantine/<upload-id>/ with reason.json, and `UploadRefused` is raised.
 
-Landed layout (raw container):   exports/<user>/<upload-id>/<kind>/<entry path inside the zip>
-Manifest (state container):      uploads/<user>/<upload-id>.json
-The upload id is the content hash, so the same export uploaded twice, under any name, lands once.
+Landed layout (contracts.layout): raw/exports/<user>/<upload-id>/<kind>/<entry path inside the zip>,
+and the manifest state/uploads/<user>/<upload-id>.json. The upload id is the content hash, so the
+same export uploaded twice, under any name, lands once.
 """
 
 from __future__ import annotations
@@ -28,18 +28,22 @@ from typing import BinaryIO
 import orjson
 import simdjson
 
-from extract.export import zipguard
-from extract.export.errors import UploadRefused
-from extract.export.formats import VIDEO, classify_entry, record_problem, sniff_kind
-from settings import (
-    DEFAULT_USER,
+from contracts.layout import (
     QUARANTINE_CONTAINER,
     RAW_CONTAINER,
     STATE_CONTAINER,
     UPLOAD_CONTAINER,
     USER_LABEL,
+    ExportFile,
+    UploadName,
+    manifest_path,
+    quarantine_paths,
 )
-from storage.lake import StagedBlob, iter_chunks
+from contracts.text import one_line
+from contracts.vintages import VIDEO, classify_entry, record_problem, sniff_kind
+from extract.export import zipguard
+from extract.export.errors import UploadRefused
+from storage.lake import Lake, StagedBlob, iter_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -61,24 +65,24 @@ class UploadResult:
 
 
 @dataclass(frozen=True)
-class PlannedFile:
+class HistoryFile:
     path: str  # the zip entry's name with `/` separators (or the lone file's name): the raw path's tail
-    kind: str
+    kind: str | None  # None only while a lone file's kind is not known yet (see check_history)
 
 
 @dataclass(frozen=True)
-class Plan:
+class Landing:
     """What a valid upload lands: the decision, made before anything is made visible."""
 
-    files: tuple[PlannedFile, ...]
+    files: tuple[HistoryFile, ...]
     skipped: dict[str, int]
 
 
-def accept_upload(lake, name: str, settings) -> UploadResult:
+def accept_upload(lake: Lake, name: str) -> UploadResult:
     """Validate upload/{name} and land its history files in raw/, or quarantine it and raise.
 
-    `name` is the blob path inside the upload container ("alice/my_spotify_data.zip"; an
-    "upload/" prefix is accepted). The user label is the first path segment, or "me".
+    `name` is the blob path inside the upload container ("alice/my_spotify_data.zip"), as the
+    trigger reports it. The user label is the first path segment, or "me".
     Raises `UploadRefused(reason, upload_id)` for a bad upload; storage errors propagate.
 
     One pass: each history file is decompressed once, streamed into a staged (invisible) raw blob
@@ -89,7 +93,7 @@ def accept_upload(lake, name: str, settings) -> UploadResult:
     upload, overwriting the same paths with the same bytes.
     """
     path, user, filename = parse_upload_name(name)
-    limits = zipguard.current_limits()
+    limits = zipguard.Limits()
     with lake.open_read(UPLOAD_CONTAINER, path) as stream:
         upload_id = content_id(stream)
         try:
@@ -108,27 +112,25 @@ def accept_upload(lake, name: str, settings) -> UploadResult:
             with contextlib.ExitStack() as staging:
                 staged: list[StagedBlob] = []
 
-                def stage(planned: PlannedFile) -> StagedBlob:
-                    blob = staging.enter_context(
-                        lake.stage(RAW_CONTAINER, raw_path(user, upload_id, planned))
-                    )
+                def stage(file: HistoryFile) -> StagedBlob:
+                    blob = staging.enter_context(lake.stage(RAW_CONTAINER, _raw_path(user, upload_id, file)))
                     staged.append(blob)
                     return blob
 
-                plan = inspect_upload(stream, filename, limits, stage=stage)
+                landing = inspect_upload(stream, filename, limits, stage=stage)
                 for blob in staged:
                     blob.commit()
         except UploadRefused as refused:
             _quarantine(lake, stream, upload_id, name, filename, refused.reason)
             logger.warning("upload %s refused: %s", upload_id, refused.reason)
             raise UploadRefused(refused.reason, upload_id) from None
-    raw_paths = tuple(raw_path(user, upload_id, planned) for planned in plan.files)
+    raw_paths = tuple(_raw_path(user, upload_id, file) for file in landing.files)
     result = UploadResult(
         upload_id=upload_id,
         user=user,
         raw_paths=raw_paths,
         history_files=len(raw_paths),
-        skipped=plan.skipped,
+        skipped=landing.skipped,
         already_ingested=False,
     )
     _write_manifest(lake, result, path)
@@ -136,20 +138,19 @@ def accept_upload(lake, name: str, settings) -> UploadResult:
         "upload %s accepted: %d history files landed, %d video and %d other files skipped",
         upload_id,
         result.history_files,
-        plan.skipped["video"],
-        plan.skipped["other"],
+        landing.skipped["video"],
+        landing.skipped["other"],
     )
     return result
 
 
 def parse_upload_name(name: str) -> tuple[str, str, str]:
     """(path inside the upload container, user label, file name) of an upload blob name."""
-    path = name.lstrip("/")  # the trigger's blob name: the path inside the upload container
-    parts = path.split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        raise UploadRefused(f"not an upload file name: {name!r}")
-    user = parts[0] if len(parts) >= 2 else DEFAULT_USER
-    return path, user, parts[-1]
+    try:
+        upload = UploadName.parse(name)
+    except ValueError as error:
+        raise UploadRefused(str(error)) from None
+    return upload.path, upload.user, upload.filename
 
 
 def content_id(stream: BinaryIO) -> str:
@@ -166,15 +167,15 @@ def inspect_upload(
     stream: BinaryIO,
     filename: str,
     limits: zipguard.Limits | None = None,
-    stage: Callable[[PlannedFile], StagedBlob] | None = None,
-) -> Plan:
+    stage: Callable[[HistoryFile], StagedBlob] | None = None,
+) -> Landing:
     """Check the whole upload and decide what to land; raises `UploadRefused` (without an id).
 
     With `stage`, each history file's bytes are also written, as they are decompressed, to the
-    staged blob `stage(planned)` returns; the caller commits or aborts those. Without it, nothing
+    staged blob `stage(file)` returns; the caller commits or aborts those. Without it, nothing
     is written anywhere.
     """
-    limits = limits or zipguard.current_limits()
+    limits = limits or zipguard.Limits()
     # One parser for the whole upload: its buffers (~3x the largest file) are reused from file to
     # file, which halves the check's cost, and freed with the upload rather than kept resident.
     reader = _HistoryReader(simdjson.Parser(), stage, limits.total_bytes)
@@ -208,7 +209,7 @@ class _HistoryReader:
     to the file's staged blob, and checks each with `check_history`."""
 
     def __init__(
-        self, parser: simdjson.Parser, stage: Callable[[PlannedFile], StagedBlob] | None, total_limit: int
+        self, parser: simdjson.Parser, stage: Callable[[HistoryFile], StagedBlob] | None, total_limit: int
     ):
         self.parser = parser
         self.stage = stage
@@ -216,9 +217,9 @@ class _HistoryReader:
         self.total = 0
         self.buffer = bytearray()  # grows to the largest file; bytes past the current file's are stale
 
-    def check(self, chunks: Iterable[bytes], path: str, kind: str | None) -> tuple[PlannedFile, bool]:
+    def check(self, chunks: Iterable[bytes], path: str, kind: str | None) -> tuple[HistoryFile, bool]:
         """(what to land, has at least one valid stream) for one history file; see `check_history`."""
-        sink = self.stage(PlannedFile(path, kind)) if self.stage is not None and kind is not None else None
+        sink = self.stage(HistoryFile(path, kind)) if self.stage is not None and kind is not None else None
         buffer = self.buffer
         size = 0
         for chunk in chunks:
@@ -236,17 +237,17 @@ class _HistoryReader:
         with memoryview(buffer)[:size] as data:
             parser = self.parser
             kind, has_valid = check_history(data, path, kind, parser)
-            planned = PlannedFile(path, kind)
+            file = HistoryFile(path, kind)
             if sink is None and self.stage is not None:
                 # A lone file whose name says nothing: its first record gave the kind, part of the raw path.
-                sink = self.stage(planned)
+                sink = self.stage(file)
                 sink.write(data)
         if sink is not None:
             sink.flush()
-        return planned, has_valid
+        return file, has_valid
 
 
-def _inspect_zip(stream: BinaryIO, limits: zipguard.Limits, reader: _HistoryReader) -> Plan:
+def _inspect_zip(stream: BinaryIO, limits: zipguard.Limits, reader: _HistoryReader) -> Landing:
     archive = zipguard.open_archive(stream)
     with archive:
         infos = archive.infolist()
@@ -279,23 +280,25 @@ def _inspect_zip(stream: BinaryIO, limits: zipguard.Limits, reader: _HistoryRead
         files = []
         any_valid = False
         for info, path, kind in history:
-            planned, has_valid = reader.check(zipguard.entry_chunks(archive, info, limits), path, kind)
-            files.append(planned)
+            file, has_valid = reader.check(zipguard.entry_chunks(archive, info, limits), path, kind)
+            files.append(file)
             any_valid = any_valid or has_valid
     if not any_valid:
         raise UploadRefused("no valid stream in this upload")
-    return Plan(files=tuple(files), skipped=skipped)
+    return Landing(files=tuple(files), skipped=skipped)
 
 
-def _inspect_json(stream: BinaryIO, filename: str, limits: zipguard.Limits, reader: _HistoryReader) -> Plan:
+def _inspect_json(
+    stream: BinaryIO, filename: str, limits: zipguard.Limits, reader: _HistoryReader
+) -> Landing:
     kind = classify_entry(filename)
     if kind == VIDEO:
         raise UploadRefused(NO_HISTORY)
     chunks = zipguard.bounded_chunks(stream, filename, limits)
-    planned, has_valid = reader.check(chunks, filename, kind)
+    file, has_valid = reader.check(chunks, filename, kind)
     if not has_valid:
         raise UploadRefused("no valid stream in this upload")
-    return Plan(files=(planned,), skipped={VIDEO: 0, "other": 0})
+    return Landing(files=(file,), skipped={VIDEO: 0, "other": 0})
 
 
 def check_history(
@@ -312,7 +315,7 @@ def check_history(
     try:
         document = parser.parse(data)
     except ValueError as error:  # simdjson: malformed JSON; UnicodeDecodeError (a ValueError) for bad UTF-8
-        raise UploadRefused(f"{entry}: invalid JSON ({zipguard.one_line(error)})") from None
+        raise UploadRefused(f"{entry}: invalid JSON ({one_line(error)})") from None
     if not isinstance(document, simdjson.Array):
         raise UploadRefused(f"{entry}: not a JSON array of objects")
     elements = iter(document)
@@ -340,23 +343,21 @@ def check_history(
     return kind, has_valid
 
 
-def raw_path(user: str, upload_id: str, planned: PlannedFile) -> str:
-    return f"exports/{user}/{upload_id}/{planned.kind}/{planned.path}"
+def _raw_path(user: str, upload_id: str, file: HistoryFile) -> str:
+    if file.kind is None:
+        raise AssertionError(f"{file.path}: staged before its kind was known")
+    return ExportFile(user, upload_id, file.kind, file.path).raw_path
 
 
-def _manifest_path(user: str, upload_id: str) -> str:
-    return f"uploads/{user}/{upload_id}.json"
-
-
-def _read_manifest(lake, user: str, upload_id: str) -> UploadResult | None:
+def _read_manifest(lake: Lake, user: str, upload_id: str) -> UploadResult | None:
     """This user's earlier acceptance of the same content, if its raw files are all still there.
 
     Raw files expire (lifecycle rule) or get deleted by hand; then the upload lands again.
     """
-    manifest_path = _manifest_path(user, upload_id)
-    if not lake.exists(STATE_CONTAINER, manifest_path):
+    path = manifest_path(user, upload_id)
+    if not lake.exists(STATE_CONTAINER, path):
         return None
-    manifest = orjson.loads(lake.read_bytes(STATE_CONTAINER, manifest_path))
+    manifest = orjson.loads(lake.read_bytes(STATE_CONTAINER, path))
     raw_paths = tuple(manifest["raw_paths"])
     if not all(lake.exists(RAW_CONTAINER, raw) for raw in raw_paths):
         return None
@@ -370,7 +371,7 @@ def _read_manifest(lake, user: str, upload_id: str) -> UploadResult | None:
     )
 
 
-def _write_manifest(lake, result: UploadResult, name: str) -> None:
+def _write_manifest(lake: Lake, result: UploadResult, name: str) -> None:
     manifest = {
         "upload_id": result.upload_id,
         "user": result.user,
@@ -379,20 +380,16 @@ def _write_manifest(lake, result: UploadResult, name: str) -> None:
         "history_files": result.history_files,
         "skipped": result.skipped,
     }
-    lake.write_bytes(STATE_CONTAINER, _manifest_path(result.user, result.upload_id), orjson.dumps(manifest))
+    lake.write_bytes(STATE_CONTAINER, manifest_path(result.user, result.upload_id), orjson.dumps(manifest))
 
 
-def _quarantine(lake, stream: BinaryIO, upload_id: str, name: str, filename: str, reason: str) -> None:
+def _quarantine(lake: Lake, stream: BinaryIO, upload_id: str, name: str, filename: str, reason: str) -> None:
     """Copy the upload to quarantine/<upload-id>/ beside reason.json (streamed via a temp file)."""
-    copy_name = filename.replace("\\", "_")
-    if copy_name in ("reason.json", ".", ".."):
-        copy_name = f"upload-{copy_name.strip('.') or 'file'}"
+    copy_path, reason_path = quarantine_paths(upload_id, filename)
     with tempfile.TemporaryDirectory(prefix="quarantine-") as tmp:
         local = Path(tmp) / "upload"
         stream.seek(0)
         with local.open("wb") as out:
             shutil.copyfileobj(stream, out, zipguard.CHUNK_BYTES)
-        lake.write_file(QUARANTINE_CONTAINER, f"{upload_id}/{copy_name}", local)
-    lake.write_bytes(
-        QUARANTINE_CONTAINER, f"{upload_id}/reason.json", orjson.dumps({"upload": name, "reason": reason})
-    )
+        lake.write_file(QUARANTINE_CONTAINER, copy_path, local)
+    lake.write_bytes(QUARANTINE_CONTAINER, reason_path, orjson.dumps({"upload": name, "reason": reason}))

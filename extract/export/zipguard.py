@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from contracts.text import one_line
 from extract.export.errors import UploadRefused
 
 MAX_ENTRY_BYTES = 256 << 20  # one history file is ~12 MB; a whole lifetime in one file is far below this
@@ -28,16 +29,12 @@ _MIB = 1 << 20
 
 @dataclass(frozen=True)
 class Limits:
-    """How much an upload may hold; `current_limits()` reads the module constants at call time."""
+    """How much an upload may hold."""
 
     entry_bytes: int = MAX_ENTRY_BYTES
     ratio: int = MAX_RATIO
     total_bytes: int = MAX_TOTAL_BYTES
     entries: int = MAX_ENTRIES
-
-
-def current_limits() -> Limits:
-    return Limits(MAX_ENTRY_BYTES, MAX_RATIO, MAX_TOTAL_BYTES, MAX_ENTRIES)
 
 
 def describe_bytes(size: int) -> str:
@@ -124,9 +121,3 @@ def entry_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
         raise UploadRefused(f"corrupt zip: {entry}: {one_line(error)}") from None
     except NotImplementedError as error:  # zipfile: deflate64, implode and other rare methods
         raise UploadRefused(f"{entry}: {one_line(error)}") from None
-
-
-def one_line(error: BaseException) -> str:
-    """An error message on one line, for a refusal reason."""
-    text = str(error).strip() or type(error).__name__
-    return " ".join(text.split())

@@ -32,6 +32,7 @@ from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
 from urllib3.util.retry import Retry
 
+from contracts.text import one_line
 from extract.spotify.errors import (
     AuthExpired,
     AuthNotConfigured,
@@ -130,13 +131,11 @@ class RotationAwareCache(MemoryCacheHandler):
     def __init__(self, refresh_token: str):
         super().__init__(seed_token(refresh_token))
         self.known_refresh_token = refresh_token
-        self.rotated = False
 
     def save_token_to_cache(self, token_info: dict) -> None:
         new = (token_info or {}).get("refresh_token")
         if new and new != self.known_refresh_token:
             self.known_refresh_token = new
-            self.rotated = True
             logger.warning("spotify: %s", ROTATED_HINT)
         super().save_token_to_cache(token_info)
 
@@ -178,14 +177,6 @@ def build_oauth(
     return auth
 
 
-def one_line(text, limit: int = MAX_MESSAGE) -> str:
-    """The first non-blank line of a server's error text, at most `limit` characters."""
-    for line in str(text or "").splitlines():
-        if line := line.strip():
-            return line if len(line) <= limit else line[: limit - 1] + "…"
-    return ""
-
-
 def _oauth_response(error: SpotifyOauthError):
     """The token endpoint's HTTP response behind a SpotifyOauthError (spotipy raises it while handling
     the requests.HTTPError, so the response is on the chained exception), or None."""
@@ -197,13 +188,13 @@ def _translate_oauth(error: SpotifyOauthError) -> Exception:
     """Token endpoint failures by HTTP status first: spotipy wraps 429, 5xx and HTML pages alike."""
     response = _oauth_response(error)
     status = getattr(response, "status_code", None)
-    code = one_line(error.error) or "no error code"
+    code = one_line(error.error, MAX_MESSAGE) or "no error code"
     if status == 429:
         return RateLimited(_retry_after(response.headers), "token endpoint")
     if status is not None and status >= 500:
         return SpotifyUnavailable(f"Spotify's token endpoint answered {status} after retries")
     if error.error == "invalid_grant":
-        return AuthExpired(one_line(error.error_description) or None)
+        return AuthExpired(one_line(error.error_description, MAX_MESSAGE) or None)
     if error.error == "invalid_client":
         return SpotifyAuthError(
             "Spotify's token endpoint refused the credentials (invalid_client): "
@@ -219,7 +210,7 @@ def _translate(error: Exception) -> Exception:
         return _translate_oauth(error)
     if isinstance(error, SpotifyException):
         status = error.http_status
-        message = one_line((error.msg or "").rsplit("\n", 1)[-1])
+        message = one_line((error.msg or "").rsplit("\n", 1)[-1], MAX_MESSAGE)
         if status == 429:
             return RateLimited(_retry_after(error.headers), error.reason)
         if status == 404:

@@ -1,7 +1,8 @@
 """Catalog enrichment: fetch every track, album and artist id the warehouse lacks, once, ever.
 
-Which ids: `warehouse.unenriched_ids(kind)` (tracks streamed but not in dim_track; albums of known
-tracks not in dim_album; artists of known tracks not in dim_artist), minus ids whose response
+Which ids: `missing_ids(kinds)`, a function the caller hands in (the composition layer asks the
+warehouse: tracks streamed but not in dim_track; albums of known tracks not in dim_album; artists
+of known tracks not in dim_artist), minus ids whose response
 already landed in raw/ but is not loaded yet (`pending` in state/spotify/enrichment.json; an entry
 older than PENDING_MAX_AGE is taken for a load that failed for good, and the id is fetched again).
 Tracks first; then albums and artists, which the warehouse knows once the tracks are loaded: the CLI loads
@@ -30,14 +31,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import orjson
 
+from contracts.layout import RAW_CONTAINER, ApiFile
 from extract.spotify import state
 from extract.spotify.errors import Forbidden, NotFound
-from settings import RAW_CONTAINER
+from extract.spotify.report import ExtractReport
+from storage.lake import Lake
+
+if TYPE_CHECKING:
+    from extract.spotify.client import SpotifyClient
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +56,9 @@ CATALOG_BUDGET = 500  # catalog requests per run; a big back-fill is spread over
 PACE_SECONDS = 1.0  # between catalog requests (notes §2.4: ~1 request per 1-2 s); 500 x 1 s fits the timeout
 PENDING_MAX_AGE = timedelta(days=3)  # a landed answer still not loaded after this: its load failed for good
 _SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+
+# kinds -> {kind: ids that loaded data references but the catalog lacks}
+MissingIds = Callable[[Sequence[str]], dict[str, list[str]]]
 
 
 class BudgetSpent(Exception):
@@ -64,7 +74,7 @@ def bundle_body(kind: str, bodies: list[bytes], not_found: list[str]) -> bytes:
     return b'{"%s":[%s],"not_found":%s}' % (ENDPOINTS[kind].encode(), items, orjson.dumps(not_found))
 
 
-def plan_ids(
+def ids_to_fetch(
     wanted: list[str],
     pending: dict[str, datetime | None],
     now: datetime,
@@ -95,27 +105,14 @@ def bundle_name(prefix: str, ids: list[str]) -> str:
     return f"{prefix}-" + hashlib.md5(",".join(ids).encode()).hexdigest()[:16]
 
 
-def _default_open_warehouse(settings, lake):
-    from load.warehouse import open_warehouse
-
-    return open_warehouse(settings, lake)
-
-
-def _wanted(open_warehouse, settings, lake, kinds: tuple[str, ...]) -> dict[str, list[str]]:
-    # Opened briefly: the CLI's in-process loads need the (DuckDB) warehouse between the steps.
-    with open_warehouse(settings, lake) as warehouse:
-        return {kind: list(warehouse.unenriched_ids(kind)) for kind in kinds}
-
-
 def enrich_catalog(
-    lake,
-    settings,
-    client,
-    report,
-    day,
+    lake: Lake,
+    client: SpotifyClient,
+    report: ExtractReport,
+    day: date,
     *,
+    missing_ids: MissingIds,
     after_tracks: Callable[[], None] | None = None,
-    open_warehouse=None,
     now: datetime | None = None,
     budget: int = CATALOG_BUDGET,
     pace: float = PACE_SECONDS,
@@ -125,9 +122,6 @@ def enrich_catalog(
     At most `budget` catalog requests, `pace` seconds apart (slept with the client's `sleep`); a
     spent budget sets `report.budget_spent` and returns, with the progress saved for the next run.
     """
-    from extract.spotify.job import raw_path
-
-    open_warehouse = open_warehouse or _default_open_warehouse
     now = now or datetime.now(UTC)
     progress = state.read_enrichment(lake)
     report.mode = progress.mode
@@ -146,7 +140,7 @@ def enrich_catalog(
 
     def land(kind: str, name: str, body: bytes) -> None:
         nonlocal landed_since_save
-        path = raw_path(ENDPOINTS[kind], day, name)
+        path = ApiFile(ENDPOINTS[kind], day, name).raw_path
         lake.write_bytes(RAW_CONTAINER, path, body)
         report.landed.append(path)
         landed_since_save += 1
@@ -213,10 +207,10 @@ def enrich_catalog(
         for step, kinds in enumerate((("track",), ("album", "artist"))):
             if step and after_tracks:
                 after_tracks()
-            wanted = _wanted(open_warehouse, settings, lake, kinds)
+            wanted = missing_ids(kinds)
             todos = {}
             for kind in kinds:
-                todos[kind], progress.pending[kind] = plan_ids(wanted[kind], progress.pending[kind], now)
+                todos[kind], progress.pending[kind] = ids_to_fetch(wanted[kind], progress.pending[kind], now)
                 report.left[kind] = len(todos[kind])
             for kind in kinds:
                 if todos[kind]:

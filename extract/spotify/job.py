@@ -25,66 +25,30 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
+from contracts.layout import RAW_CONTAINER, TOP_TIME_RANGES, ApiFile
 from extract.spotify import state
+from extract.spotify.client import SpotifyClient
+from extract.spotify.enrich import CATALOG_BUDGET, PACE_SECONDS, MissingIds, enrich_catalog
 from extract.spotify.errors import RateLimited
-from settings import RAW_CONTAINER
+from extract.spotify.report import ExtractReport
+from settings import Settings
+from storage.lake import Lake
 
 logger = logging.getLogger(__name__)
 
-RAW_PREFIX = "spotify-api"
 PAGE_LIMIT = 50
 MAX_PAGES = 20  # recently-played holds 50 plays; a longer `next` chain would be a server bug
-TIME_RANGES = ("short_term", "medium_term", "long_term")
 TOP_KINDS = ("tracks", "artists")
 
 # Called with the raw paths a step landed (CLI: curate + load them before the next step).
 Chain = Callable[[list[str]], None]
 
 
-@dataclass
-class ExtractReport:
-    """What one run did; `str()` is the one-line summary the timer logs and the CLI prints."""
-
-    plays: int = 0
-    pages: int = 0
-    top_snapshots: int = 0
-    fetched: dict[str, int] = field(default_factory=lambda: dict.fromkeys(state.KINDS, 0))
-    not_found: dict[str, int] = field(default_factory=lambda: dict.fromkeys(state.KINDS, 0))
-    left: dict[str, int] = field(default_factory=lambda: dict.fromkeys(state.KINDS, 0))
-    catalog_requests: int = 0
-    requests: int = 0
-    mode: str = "batch"
-    rate_limited: bool = False
-    retry_after: int | None = None
-    budget_spent: bool = False  # the run's catalog request budget ran out (pacing, not an error)
-    catalog_budget: int | None = None
-    landed: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        parts = [
-            f"{self.plays} plays in {self.pages} pages",
-            f"{self.top_snapshots} top-item snapshots",
-            f"enriched {self.fetched['track']} tracks, {self.fetched['album']} albums, "
-            f"{self.fetched['artist']} artists ({sum(self.not_found.values())} not found) "
-            f"in {self.catalog_requests} catalog requests ({self.mode} mode)",
-        ]
-        line = "; ".join(parts)
-        left = sum(self.left.values())
-        ids_left = f" ({left} ids left)" if left else ""
-        if self.rate_limited:
-            wait = f"Retry-After {self.retry_after} s" if self.retry_after is not None else "no Retry-After"
-            line += f"; rate-limited ({wait}), resumes next run" + ids_left
-        elif self.budget_spent:
-            line += f"; catalog budget of {self.catalog_budget} requests spent, resumes next run" + ids_left
-        return line
-
-
 def raw_path(endpoint: str, day: date, name: str) -> str:
-    return f"{RAW_PREFIX}/{endpoint}/dt={day.isoformat()}/{name}.json"
+    return ApiFile(endpoint, day, name).raw_path
 
 
 def page_name(url_or_params: str | dict) -> str:
@@ -112,7 +76,7 @@ def _iso_to_ms(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def pull_recently_played(lake, client, report: ExtractReport, day: date) -> None:
+def pull_recently_played(lake: Lake, client: SpotifyClient, report: ExtractReport, day: date) -> None:
     """Land each page as returned, then (only then) move the cursor past it."""
     cursor = state.read_cursor(lake)
     url, params = "me/player/recently-played", {"limit": PAGE_LIMIT, "after": cursor}
@@ -137,10 +101,10 @@ def pull_recently_played(lake, client, report: ExtractReport, day: date) -> None
         url, params, name = next_url, {}, page_name(next_url)
 
 
-def pull_top_items(lake, client, report: ExtractReport, day: date) -> None:
+def pull_top_items(lake: Lake, client: SpotifyClient, report: ExtractReport, day: date) -> None:
     """Today's snapshot of the user's top tracks and artists for each time range."""
     for kind in TOP_KINDS:
-        for time_range in TIME_RANGES:
+        for time_range in TOP_TIME_RANGES:
             body, _ = client.get_raw(f"me/top/{kind}", time_range=time_range, limit=PAGE_LIMIT)
             path = raw_path(f"top-{kind}", day, time_range)
             lake.write_bytes(RAW_CONTAINER, path, body)
@@ -149,24 +113,23 @@ def pull_top_items(lake, client, report: ExtractReport, day: date) -> None:
 
 
 def run_extract(
-    lake,
-    settings,
+    lake: Lake,
+    settings: Settings,
     *,
-    client=None,
+    missing_ids: MissingIds,
+    client: SpotifyClient | None = None,
     chain: Chain | None = None,
     now: datetime | None = None,
-    open_warehouse=None,
     catalog_budget: int | None = None,
     pace: float | None = None,
 ) -> ExtractReport:
     """One timer run: pull → land → (chain) → enrich. Returns the report; see the module docstring.
 
-    `catalog_budget` / `pace`: enrichment's requests per run and seconds between them (None: the
-    defaults, CATALOG_BUDGET and PACE_SECONDS; tests and the benchmark pass pace=0).
+    `missing_ids(kinds)` names, per kind, the catalog ids loaded data references but the catalog
+    lacks (the composition layer asks the warehouse). `catalog_budget` / `pace`: enrichment's
+    requests per run and seconds between them (None: the defaults, CATALOG_BUDGET and
+    PACE_SECONDS; tests and the benchmark pass pace=0).
     """
-    from extract.spotify.client import SpotifyClient
-    from extract.spotify.enrich import CATALOG_BUDGET, PACE_SECONDS, enrich_catalog
-
     client = client or SpotifyClient.from_settings(settings)
     now = now or datetime.now(UTC)
     day = now.date()
@@ -186,12 +149,11 @@ def run_extract(
         flush()
         enrich_catalog(
             lake,
-            settings,
             client,
             report,
             day,
+            missing_ids=missing_ids,
             after_tracks=flush,
-            open_warehouse=open_warehouse,
             now=now,
             budget=CATALOG_BUDGET if catalog_budget is None else catalog_budget,
             pace=PACE_SECONDS if pace is None else pace,

@@ -9,7 +9,7 @@ state/spotify/enrichment.json       {"mode": "batch"|"single", "pending": {"trac
     response has landed in raw/ (at `landed_at`, ISO-8601 UTC) but may not be in the warehouse yet,
     so a second run before the load does not fetch them again; ids the warehouse no longer reports
     as missing are dropped, and entries too old to still be waiting for a load (a poisoned load)
-    expire so the id is fetched again (extract.spotify.enrich.plan_ids). An older state file's plain
+    expire so the id is fetched again (extract.spotify.enrich.ids_to_fetch). An older state file's plain
     id lists read as "landed at an unknown time" (None): the next run stamps them with its own time.
 """
 
@@ -20,29 +20,28 @@ from datetime import datetime
 
 import orjson
 
-from settings import STATE_CONTAINER
+from contracts.layout import ENRICHMENT_STATE, RECENTLY_PLAYED_STATE, STATE_CONTAINER
+from storage.lake import Lake
 
-RECENTLY_PLAYED_STATE = "spotify/recently-played.json"
-ENRICHMENT_STATE = "spotify/enrichment.json"
 KINDS = ("track", "album", "artist")
 
 
-def _read(lake, path: str) -> dict:
+def _read(lake: Lake, path: str) -> dict:
     if not lake.exists(STATE_CONTAINER, path):
         return {}
     return orjson.loads(lake.read_bytes(STATE_CONTAINER, path))
 
 
-def _write(lake, path: str, doc: dict) -> None:
+def _write(lake: Lake, path: str, doc: dict) -> None:
     lake.write_bytes(STATE_CONTAINER, path, orjson.dumps(doc, option=orjson.OPT_INDENT_2))
 
 
-def read_cursor(lake) -> int:
+def read_cursor(lake: Lake) -> int:
     """The `after` value for the next recently-played request (0 before the first run)."""
     return int(_read(lake, RECENTLY_PLAYED_STATE).get("last_value") or 0)
 
 
-def save_cursor(lake, last_value: int) -> None:
+def save_cursor(lake: Lake, last_value: int) -> None:
     _write(lake, RECENTLY_PLAYED_STATE, {"cursor": "played_at", "initial_value": 0, "last_value": last_value})
 
 
@@ -62,7 +61,7 @@ def _read_pending(entries) -> dict[str, datetime | None]:
     return {i: datetime.fromisoformat(at) if at else None for i, at in (entries or {}).items()}
 
 
-def read_enrichment(lake) -> EnrichmentState:
+def read_enrichment(lake: Lake) -> EnrichmentState:
     doc = _read(lake, ENRICHMENT_STATE)
     pending = doc.get("pending") or {}
     return EnrichmentState(
@@ -71,7 +70,7 @@ def read_enrichment(lake) -> EnrichmentState:
     )
 
 
-def save_enrichment(lake, state: EnrichmentState) -> None:
+def save_enrichment(lake: Lake, state: EnrichmentState) -> None:
     pending = {
         kind: {i: at.isoformat() if at else None for i, at in sorted(state.pending[kind].items())}
         for kind in KINDS

@@ -29,6 +29,7 @@ from bicep_tree import (
 )
 
 import settings
+from contracts import layout
 
 MAIN = INFRA / "main.bicep"
 # Settings Flex Consumption rejects or ignores (runtime and package come from functionAppConfig).
@@ -165,8 +166,8 @@ def test_lake_storage_account_is_adls_gen2_and_locked_down() -> None:
 
 def test_containers_and_queue_from_settings_are_declared() -> None:
     containers = resource_names("Microsoft.Storage/storageAccounts/blobServices/containers")
-    assert set(settings.CONTAINERS) <= containers
-    assert settings.LOAD_QUEUE in resource_names("Microsoft.Storage/storageAccounts/queueServices/queues")
+    assert set(layout.CONTAINERS) <= containers
+    assert layout.LOAD_QUEUE in resource_names("Microsoft.Storage/storageAccounts/queueServices/queues")
 
 
 def test_lifecycle_policy_deletes_personal_data() -> None:
@@ -174,7 +175,7 @@ def test_lifecycle_policy_deletes_personal_data() -> None:
     rules = policy["properties"]["policy"]["rules"]
     deleting = [r for r in rules if r["enabled"] and "delete" in r["definition"]["actions"]["baseBlob"]]
     prefixes = {p for r in deleting for p in r["definition"]["filters"]["prefixMatch"]}
-    assert {f"{settings.UPLOAD_CONTAINER}/", f"{settings.RAW_CONTAINER}/exports/"} <= prefixes
+    assert {f"{layout.UPLOAD_CONTAINER}/", f"{layout.RAW_CONTAINER}/exports/"} <= prefixes
     days = deleting[0]["definition"]["actions"]["baseBlob"]["delete"]["daysAfterModificationGreaterThan"]
     assert 1 <= param_default(path, days) <= 90
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from bicep_tree import ROOT, app_settings, resource_names
 
 import settings
+from contracts import layout
 
 # Read by the Functions host or platform, not by settings.py.
 HOST_SETTINGS_AZURE = ("AzureWebJobsStorage", "APPLICATIONINSIGHTS_")
@@ -102,7 +103,7 @@ def test_settings_reads_only_declared_names() -> None:
 def _trigger_bindings() -> list[tuple[str, str, str]]:
     """(function name, decorator, resolved path or queue name) for each binding in function_app.py."""
     tree = ast.parse((ROOT / "function_app.py").read_text())
-    names = {k: v for k, v in vars(settings).items() if k.isupper()}
+    names = {k: v for module in (settings, layout) for k, v in vars(module).items() if k.isupper()}
     found = []
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
@@ -112,7 +113,7 @@ def _trigger_bindings() -> list[tuple[str, str, str]]:
                 continue
             for keyword in decorator.keywords:
                 if keyword.arg in ("path", "queue_name", "connection"):
-                    # Values are literals, f-strings or settings constants: evaluate them against settings.
+                    # Literals, f-strings or constants of settings / contracts.layout: evaluated against them.
                     expression = ast.Expression(keyword.value)
                     value = eval(compile(expression, "function_app.py", "eval"), {"__builtins__": {}}, names)
                     found.append((node.name, f"{decorator.func.attr}.{keyword.arg}", value))

@@ -1,4 +1,4 @@
-"""Curated test inputs for the load tests (rows in the exact transform.schema schemas), and helpers."""
+"""Curated test inputs for the load tests (rows in the exact contracts.datasets schemas), and helpers."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from load.message import CuratedFile, LoadMessage
-from settings import CURATED_CONTAINER
-from transform.schema import DATASETS
+from contracts.datasets import DATASETS
+from contracts.layout import CURATED_CONTAINER
+from contracts.load_message import CuratedFile, LoadMessage
 
 USER = "u" * 24
 
@@ -118,8 +118,8 @@ def put(lake, dataset: str, name: str, rows: list[dict], schema: pa.Schema | Non
     return CuratedFile(dataset, path, len(rows))
 
 
-def message(*files: CuratedFile, source: str = "raw/test") -> LoadMessage:
-    return LoadMessage(source=source, files=tuple(files))
+def message(*files: CuratedFile, curated_from: str = "raw/test") -> LoadMessage:
+    return LoadMessage(curated_from=curated_from, files=tuple(files))
 
 
 def strip_synapse_options(sql: str) -> str:
@@ -129,3 +129,52 @@ def strip_synapse_options(sql: str) -> str:
     everything else generated (COPY INTO, DISTRIBUTION, HEAP, IF OBJECT_ID ...) parses as is.
     """
     return re.sub(r", CLUSTERED INDEX \([^)]*\)\)$", ")", sql)
+
+
+ALL_TABLES = (
+    "fact_stream",
+    "stream_reject",
+    "dim_track",
+    "dim_album",
+    "dim_artist",
+    "bridge_track_artist",
+    "bridge_artist_genre",
+    "fact_top_item",
+    "load_file",
+)
+
+
+def snapshot(warehouse, table: str = "fact_stream") -> list[tuple]:
+    """Every row of a table, in a stable order (load_file's timestamps left out)."""
+    if table == "load_file":
+        return sorted(warehouse.query("SELECT path, dataset, row_count, source FROM load_file"))
+    return sorted(warehouse.query(f"SELECT * FROM {table}"), key=repr)
+
+
+def everything(warehouse) -> dict[str, list[tuple]]:
+    return {table: snapshot(warehouse, table) for table in ALL_TABLES}
+
+
+def three_overlapping_messages(lake) -> list[LoadMessage]:
+    """Three messages: an export, an account file matching it, and API plays overlapping both."""
+    export = put(
+        lake,
+        "streams",
+        "ext",
+        [stream("2024-03-05T21:17:42.500", ms=181_000), stream("2024-03-06T08:00:00", track_id="trkA")],
+    )
+    rejects = put(lake, "rejects", "ext", [reject("up1/ext.json", 1)])
+    acc = put(
+        lake, "streams", "acc", [account("2024-03-05T21:17:00", ms=181_000), account("2024-03-07T10:00:00")]
+    )
+    plays = put(
+        lake,
+        "streams",
+        "api",
+        [api("2024-03-06T08:00:40", track_id="trkA"), api("2024-03-08T08:00:00", track_id="trkZ")],
+    )
+    return [
+        message(export, rejects, curated_from="raw/ext"),
+        message(acc, curated_from="raw/acc"),
+        message(plays, curated_from="raw/api"),
+    ]

@@ -45,7 +45,7 @@ def lake(folder_settings):
 
 @pytest.fixture
 def warehouse(folder_settings, lake):
-    with open_warehouse(folder_settings, lake) as warehouse:
+    with open_warehouse(folder_settings) as warehouse:
         load_message(warehouse, lake, message(put(lake, "streams", "history", HISTORY)))
         yield warehouse
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.export import formats
+from contracts import vintages as formats
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC_NETWORKS = [

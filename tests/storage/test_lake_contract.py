@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.layout import split_blob_name
 from storage import open_lake, open_queue
-from storage.lake import LakeError, split_blob_name
+from storage.lake import LakeError
 
 
 @pytest.fixture(params=["folder", "azurite"])

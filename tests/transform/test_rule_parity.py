@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from extract.export.formats import ACCOUNT_KINDS, EXTENDED, record_problem
+from contracts.vintages import ACCOUNT_KINDS, EXTENDED, record_problem
 from transform.history import curate_history
 
 GOOD_TS = '"2024-05-06T18:43:02Z"'

@@ -1,0 +1,206 @@
+"""The lake's layout: containers, queues and every path in them, each built and parsed here.
+
+    upload/      [<user>/]<file>                                    what a person (or the CLI) drops
+    raw/         exports/<user>/<upload-id>/<kind>/<entry path>     an export's history files, unchanged
+                 spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.json   Web API answers, as returned
+    curated/     <dataset>/<user-id>/<upload-id>/<kind>/<entry path minus .json>.parquet
+                 <dataset>[/<user-id>]/spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.parquet
+    quarantine/  <upload-id>/<file>, <upload-id>/reason.json        refused uploads
+    state/       uploads/<user>/<upload-id>.json                    what an accepted upload landed
+                 spotify/recently-played.json, spotify/enrichment.json, secrets/user-id.key
+    queues       curated-loads (one message per curated raw file), curated-loads-poison
+
+Container, queue and path names are part of the deployment contract: infra/ declares the
+containers and the queue, the blob triggers bind `upload/{name}` and `raw/{name}`. Builders and
+parsers sit side by side, and tests/contracts/test_layout.py checks that each parser reads back
+exactly what its builder wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import PurePosixPath
+
+from contracts.vintages import HISTORY_KINDS
+
+UPLOAD_CONTAINER = "upload"
+RAW_CONTAINER = "raw"
+CURATED_CONTAINER = "curated"
+QUARANTINE_CONTAINER = "quarantine"
+STATE_CONTAINER = "state"
+CONTAINERS = (UPLOAD_CONTAINER, RAW_CONTAINER, CURATED_CONTAINER, QUARANTINE_CONTAINER, STATE_CONTAINER)
+LOAD_QUEUE = "curated-loads"
+
+
+def poison_queue(queue: str) -> str:
+    """Where the Functions host moves a message that failed `maxDequeueCount` times."""
+    return f"{queue}-poison"
+
+
+# Whose history: the first folder of an upload's name (upload/<user>/<file>), `--user` in the CLI.
+DEFAULT_USER = "me"
+USER_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # use fullmatch
+
+
+def split_blob_name(name: str) -> tuple[str, str]:
+    """`"raw/exports/a.json"` -> `("raw", "exports/a.json")`; refuses names without a path."""
+    container, _, path = name.lstrip("/").partition("/")
+    if not container or not path:
+        raise ValueError(f"not a container/path blob name: {name!r}")
+    return container, path
+
+
+def in_container(container: str, name: str) -> str:
+    """The path inside `container` of a trigger's blob name, with or without the container prefix."""
+    path = name.lstrip("/")
+    return path.removeprefix(f"{container}/")
+
+
+# -- upload/ -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadName:
+    """An upload blob: its path inside upload/, whose history it is, and the file's own name."""
+
+    path: str
+    user: str
+    filename: str
+
+    @classmethod
+    def parse(cls, name: str) -> UploadName:
+        """`alice/my_spotify_data.zip`, the trigger's blob name (the path inside upload/); a bare
+        file name is DEFAULT_USER's. Raises ValueError for a name with an empty, `.` or `..` segment.
+        """
+        path = name.lstrip("/")
+        parts = path.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"not an upload file name: {name!r}")
+        user = parts[0] if len(parts) >= 2 else DEFAULT_USER
+        return cls(path=path, user=user, filename=parts[-1])
+
+
+def upload_path(user: str, filename: str, content_hash: str) -> str:
+    """Where the CLI drops a local export: named by content too, since Spotify calls every export
+    my_spotify_data.zip and an earlier upload must be kept, not overwritten."""
+    return f"{user}/{content_hash}-{filename}"
+
+
+# -- raw/ --------------------------------------------------------------------------------------
+
+EXPORTS_PREFIX = "exports"
+API_PREFIX = "spotify-api"
+# Top items are snapshotted per time range: raw/spotify-api/top-<tracks|artists>/dt=D/<range>.json
+TOP_TIME_RANGES = ("short_term", "medium_term", "long_term")
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One landed history file of an accepted upload: raw/exports/<user>/<upload-id>/<kind>/<entry>."""
+
+    user: str  # the user label (never written to curated data)
+    upload_id: str
+    kind: str  # one of contracts.vintages.HISTORY_KINDS
+    entry: str  # the file's path inside the export zip, `/`-separated
+
+    @property
+    def raw_path(self) -> str:
+        return f"{EXPORTS_PREFIX}/{self.user}/{self.upload_id}/{self.kind}/{self.entry}"
+
+    @property
+    def origin(self) -> str:
+        """The stream rows' lineage: the upload, kind and entry, never the user label."""
+        return f"{self.upload_id}/{self.kind}/{self.entry}"
+
+    @classmethod
+    def parse(cls, path: str) -> ExportFile | None:
+        """The file a raw path names, or None when it is not a landed history file."""
+        parts = path.split("/")
+        if len(parts) < 5 or parts[0] != EXPORTS_PREFIX or any(not part for part in parts[1:]):
+            return None
+        user, upload_id, kind = parts[1], parts[2], parts[3]
+        if kind not in HISTORY_KINDS:
+            return None
+        return cls(user, upload_id, kind, "/".join(parts[4:]))
+
+    def curated_paths(self, user_id: str) -> tuple[str, str]:
+        """(streams, rejects) Parquet paths inside curated/: deterministic, so a re-run overwrites.
+
+        The whole entry path, not just its name: two files of one upload may share a name in
+        different folders (or differ only in the case of ".json") and must not overwrite each other.
+        """
+        name = self.entry[: -len(".json")] if self.entry.endswith(".json") else self.entry
+        tail = f"{user_id}/{self.upload_id}/{self.kind}/{name}.parquet"
+        return f"streams/{tail}", f"rejects/{tail}"
+
+
+@dataclass(frozen=True)
+class ApiFile:
+    """One landed Web API answer: raw/spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.json."""
+
+    endpoint: str  # recently-played, top-tracks, top-artists, tracks, albums, artists
+    day: date  # the day it landed (UTC)
+    name: str  # without .json
+
+    @property
+    def raw_path(self) -> str:
+        return f"{API_PREFIX}/{self.endpoint}/dt={self.day.isoformat()}/{self.name}.json"
+
+    @classmethod
+    def parse(cls, path: str) -> ApiFile | None:
+        """The answer a raw path names, or None when it is not in this layout."""
+        parts = PurePosixPath(path).parts
+        if len(parts) != 4 or parts[0] != API_PREFIX or not parts[2].startswith("dt="):
+            return None
+        if not parts[3].endswith(".json") or parts[3] == ".json":
+            return None
+        try:
+            day = date.fromisoformat(parts[2][3:])
+        except ValueError:
+            return None
+        return cls(parts[1], day, parts[3][: -len(".json")])
+
+    def curated_path(self, dataset: str, user_id: str | None = None) -> str:
+        """The curated Parquet path of one dataset of this answer; per-user datasets under the user id."""
+        stem = self.raw_path[: -len(".json")]
+        return f"{dataset}/{user_id}/{stem}.parquet" if user_id else f"{dataset}/{stem}.parquet"
+
+
+# -- curated/ ----------------------------------------------------------------------------------
+
+
+def curated_group(path: str) -> tuple[str, str] | None:
+    """(dataset, group) of a curated Parquet path; files of one raw file share the group.
+
+    Curation writes `<dataset>/<rest>` for every dataset a raw file produced (streams and rejects
+    share `<rest>`), so `<rest>` without its extension names the raw file. None for other paths.
+    """
+    dataset, _, rest = path.partition("/")
+    if not dataset or not rest or not path.endswith(".parquet"):
+        return None
+    return dataset, str(PurePosixPath(rest).with_suffix(""))
+
+
+# -- quarantine/ and state/ --------------------------------------------------------------------
+
+REASON_FILE = "reason.json"
+
+
+def quarantine_paths(upload_id: str, filename: str) -> tuple[str, str]:
+    """(the refused upload's copy, its reason.json) inside quarantine/."""
+    copy_name = filename.replace("\\", "_")
+    if copy_name in (REASON_FILE, ".", ".."):
+        copy_name = f"upload-{copy_name.strip('.') or 'file'}"
+    return f"{upload_id}/{copy_name}", f"{upload_id}/{REASON_FILE}"
+
+
+def manifest_path(user: str, upload_id: str) -> str:
+    """What an accepted upload landed (state/): the same content again is answered from it."""
+    return f"uploads/{user}/{upload_id}.json"
+
+
+RECENTLY_PLAYED_STATE = "spotify/recently-played.json"
+ENRICHMENT_STATE = "spotify/enrichment.json"
+USER_ID_KEY_PATH = "secrets/user-id.key"

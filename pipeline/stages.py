@@ -1,0 +1,108 @@
+"""The event chain's stages: what each trigger runs, as plain functions of the settings.
+
+upload/{name} --accept_upload--> raw/exports/<user>/<upload-id>/...
+raw/{name}    --curate_raw-----> curated/<dataset>/...  + one load message naming those files
+load queue    --load_curated---> warehouse (one transaction per message)
+timer         --run_extract----> raw/spotify-api/...
+
+Each stage opens the lake (and warehouse) the settings point at and calls one public function
+of extract/, transform/ or load/. function_app.py imports this module at indexing time, so the
+stages import their packages when they run: pyarrow, duckdb and spotipy stay out of cold start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from extract.export.errors import UploadRefused
+from settings import Settings
+
+if TYPE_CHECKING:
+    from contracts.load_message import LoadMessage
+    from extract.export.upload import UploadResult
+    from extract.spotify.client import SpotifyClient
+    from extract.spotify.report import ExtractReport
+    from load.loader import LoadResult
+
+__all__ = [
+    "UploadRefused",
+    "accept_upload",
+    "curate_raw",
+    "load_curated",
+    "missing_catalog_ids",
+    "run_extract",
+]
+
+
+def accept_upload(settings: Settings, name: str) -> UploadResult:
+    """upload/{name}: validate the upload and land its history files in raw/ (or quarantine it).
+
+    Raises UploadRefused (already quarantined) for a bad upload.
+    """
+    from extract.export.upload import accept_upload as accept  # lazy: keeps function_app light
+    from storage import open_lake
+
+    return accept(open_lake(settings), name)
+
+
+def curate_raw(settings: Settings, name: str) -> LoadMessage | None:
+    """raw/{name}: clean one landed file into curated Parquet; returns the load message, or None."""
+    from storage import open_lake
+    from transform.curate import curate_raw_file  # lazy: keeps function_app light
+
+    return curate_raw_file(open_lake(settings), name, settings)
+
+
+def load_curated(settings: Settings, body: str) -> LoadResult:
+    """Load queue: load exactly the curated files a message names, in one transaction."""
+    from contracts.load_message import LoadMessage
+    from load.loader import load_message  # lazy: keeps function_app light
+    from load.warehouse import open_warehouse
+    from storage import open_lake
+
+    message = LoadMessage.from_json(body)
+    with open_warehouse(settings) as warehouse:
+        return load_message(warehouse, open_lake(settings), message)
+
+
+def missing_catalog_ids(settings: Settings) -> Callable[[Sequence[str]], dict[str, list[str]]]:
+    """What enrichment asks before each step: the catalog ids loaded data lacks, per kind."""
+
+    def missing(kinds: Sequence[str]) -> dict[str, list[str]]:
+        from load.warehouse import open_warehouse  # lazy: keeps function_app light
+
+        # Opened briefly, per step: the CLI's in-process loads use the (DuckDB) warehouse in between.
+        with open_warehouse(settings) as warehouse:
+            return {kind: warehouse.unenriched_ids(kind) for kind in kinds}
+
+    return missing
+
+
+def run_extract(
+    settings: Settings,
+    *,
+    client: SpotifyClient | None = None,
+    chain: Callable[[list[str]], None] | None = None,
+    now: datetime | None = None,
+    catalog_budget: int | None = None,
+    pace: float | None = None,
+) -> ExtractReport:
+    """Timer: pull recently played and top items into raw/, then enrich the catalog.
+
+    `chain` (the CLI) curates and loads what landed before enrichment asks what is missing.
+    """
+    from extract.spotify.job import run_extract as run  # lazy: keeps function_app light
+    from storage import open_lake
+
+    return run(
+        open_lake(settings),
+        settings,
+        missing_ids=missing_catalog_ids(settings),
+        client=client,
+        chain=chain,
+        now=now,
+        catalog_budget=catalog_budget,
+        pace=pace,
+    )

@@ -1,0 +1,158 @@
+"""Every lake path is built and parsed in contracts.layout: each parser reads back what its builder wrote."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contracts.layout import (
+    DEFAULT_USER,
+    ApiFile,
+    ExportFile,
+    UploadName,
+    curated_group,
+    in_container,
+    quarantine_paths,
+    split_blob_name,
+    upload_path,
+)
+from contracts.vintages import HISTORY_KINDS, VIDEO
+
+# Path segments as they occur: user labels, hashes, file names with spaces, dots and non-ASCII.
+segment = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\"), min_size=1, max_size=30
+).filter(lambda s: s not in (".", ".."))
+label = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)
+entry = st.lists(segment, min_size=1, max_size=4).map("/".join)
+
+
+@given(
+    user=label,
+    upload_id=st.from_regex(r"[0-9a-f]{16}", fullmatch=True),
+    kind=st.sampled_from(HISTORY_KINDS),
+    entry=entry,
+)
+def test_an_export_file_path_parses_back_to_the_same_file(user, upload_id, kind, entry):
+    file = ExportFile(user, upload_id, kind, entry)
+    assert ExportFile.parse(file.raw_path) == file
+
+
+@given(
+    endpoint=st.sampled_from(["recently-played", "top-tracks", "top-artists", "tracks", "albums", "artists"]),
+    day=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)),
+    name=segment,
+)
+def test_an_api_answer_path_parses_back_to_the_same_answer(endpoint, day, name):
+    answer = ApiFile(endpoint, day, name)
+    assert ApiFile.parse(answer.raw_path) == answer
+
+
+@given(user=label, filename=segment, content_hash=st.from_regex(r"[0-9a-f]{8}", fullmatch=True))
+def test_the_cli_upload_name_parses_back_to_its_user(user, filename, content_hash):
+    name = upload_path(user, filename, content_hash)
+    parsed = UploadName.parse(name)
+    assert (parsed.path, parsed.user, parsed.filename) == (name, user, f"{content_hash}-{filename}")
+
+
+@given(user=label, upload_id=st.from_regex(r"[0-9a-f]{16}", fullmatch=True), entry=entry)
+def test_curated_streams_and_rejects_of_one_raw_file_share_one_group(user, upload_id, entry):
+    streams, rejects = ExportFile(user, upload_id, "extended", entry).curated_paths("u" * 24)
+    assert curated_group(streams)[0] == "streams" and curated_group(rejects)[0] == "rejects"
+    assert curated_group(streams)[1] == curated_group(rejects)[1]
+
+
+def test_curated_paths_keep_the_whole_entry_path_and_never_the_user_label():
+    file = ExportFile("alice", "up1", "extended", "a/Streaming_History_Audio_2024.JSON")
+    streams, rejects = file.curated_paths("f00d")
+    assert streams == "streams/f00d/up1/extended/a/Streaming_History_Audio_2024.JSON.parquet"
+    assert rejects.startswith("rejects/") and "alice" not in streams + rejects
+    assert file.origin == "up1/extended/a/Streaming_History_Audio_2024.JSON"
+    day = date(2026, 8, 1)
+    answer = ApiFile("recently-played", day, "after-0")
+    assert answer.curated_path("streams", "f00d") == (
+        "streams/f00d/spotify-api/recently-played/dt=2026-08-01/after-0.parquet"
+    )
+    assert ApiFile("tracks", day, "batch-x").curated_path("tracks") == (
+        "tracks/spotify-api/tracks/dt=2026-08-01/batch-x.parquet"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"exports/me/u1/{VIDEO}/Streaming_History_Video_2024.json",  # video is counted, never landed
+        "exports/me/u1/extended",
+        "exports/me/u1/extended/",
+        "exports//u1/extended/a.json",
+        "exports/me/u1/other/a.json",
+        "spotify-api/x/dt=2024-01-01/a.json",
+    ],
+)
+def test_paths_outside_the_export_layout_are_not_export_files(path):
+    assert ExportFile.parse(path) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "spotify-api/tracks/dt=yesterday/a.json",
+        "spotify-api/tracks/dt=2024-01-01/a.txt",
+        "spotify-api/tracks/dt=2024-01-01/.json",
+        "spotify-api/tracks/a.json",
+        "spotify-api/tracks/dt=2024-01-01/x/a.json",
+        "exports/me/u1/extended/a.json",
+    ],
+)
+def test_paths_outside_the_api_layout_are_not_api_answers(path):
+    assert ApiFile.parse(path) is None
+
+
+@pytest.mark.parametrize("name", ["", "/", "a//b.zip", "./x.zip", "me/../x.zip", "me/"])
+def test_an_upload_name_with_an_empty_or_dot_segment_is_refused(name):
+    with pytest.raises(ValueError, match="not an upload file name"):
+        UploadName.parse(name)
+
+
+def test_a_bare_upload_name_belongs_to_the_default_user():
+    assert UploadName.parse("my_spotify_data.zip").user == DEFAULT_USER
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("streams/u/a.parquet", ("streams", "u/a")),
+        ("rejects/u/x.json.parquet", ("rejects", "u/x.json")),
+        ("streams/u/a.txt", None),
+        ("streams.parquet", None),
+        ("/a.parquet", None),
+    ],
+)
+def test_curated_group_names_the_raw_file_a_curated_path_came_from(path, expected):
+    assert curated_group(path) == expected
+
+
+def test_blob_names_split_into_container_and_path_and_lose_the_container_prefix():
+    assert split_blob_name("raw/exports/a.json") == ("raw", "exports/a.json")
+    assert split_blob_name("/raw/a") == ("raw", "a")
+    for bad in ("raw", "raw/", ""):
+        with pytest.raises(ValueError):
+            split_blob_name(bad)
+    assert (
+        in_container("raw", "raw/exports/a.json") == in_container("raw", "exports/a.json") == "exports/a.json"
+    )
+
+
+@pytest.mark.parametrize(
+    ("filename", "copy"),
+    [
+        ("my.zip", "u1/my.zip"),
+        ("reason.json", "u1/upload-reason.json"),
+        ("..", "u1/upload-file"),
+        ("a\\b", "u1/a_b"),
+    ],
+)
+def test_a_quarantined_copy_never_overwrites_its_reason(filename, copy):
+    assert quarantine_paths("u1", filename) == (copy, "u1/reason.json")
