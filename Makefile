@@ -39,15 +39,17 @@ demo: install
 	$(PY) -m cli ingest $(SAMPLE) --lake $(LAKE)
 	$(PY) -m cli wrapped --lake $(LAKE)
 
-## make test: set up (venv, dev tools, Azurite), lint, and run every test against real parts.
+## make test: set up (venv, dev tools, Azurite), lint, type-check, and run every test against real parts.
 test: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/with_azurite.sh $(PY) -m pytest
 
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: install-dev
 	$(PY) -m ruff format .
@@ -63,4 +65,4 @@ sample: install
 	$(PY) samples/generate.py --out $(SAMPLE)
 
 clean:
-	rm -rf .lake .azurite .pytest_cache .ruff_cache bench/out
+	rm -rf .lake .azurite .pytest_cache .ruff_cache .mypy_cache bench/out

@@ -92,7 +92,7 @@ def run(args) -> int:
             print(_dry_run(settings, lake), end="")
             return 0
         if target == "synapse":
-            from load.warehouse.synapse import build_connection_string
+            from load.warehouse.synapse import build_connection_string  # optional driver: pyodbc
 
             build_connection_string(settings, use_msi=False)  # missing settings: one line, before anything
         if target == "synapse" and not settings.uses_storage_account:

@@ -16,6 +16,7 @@ Everything else in the zip (Userdata.json, playlists, PDFs, ...) is ignored.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 EXTENDED = "extended"
@@ -45,7 +46,7 @@ def classify_entry(path: str) -> str | None:
     return None
 
 
-def sniff_kind(record: dict) -> str | None:
+def sniff_kind(record: Mapping[str, object]) -> str | None:
     """The kind of a lone history file whose name says nothing, from its first record's keys."""
     if "ts" in record and "ms_played" in record:
         return EXTENDED
@@ -61,7 +62,7 @@ _TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z?", re.ASC
 _END_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", re.ASCII)
 
 
-def _bad_time(value, pattern: re.Pattern, fmt_len: int) -> bool:
+def _bad_time(value: object, pattern: re.Pattern[str], fmt_len: int) -> bool:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         return True
     try:
@@ -74,7 +75,7 @@ def _bad_time(value, pattern: re.Pattern, fmt_len: int) -> bool:
 _MAX_MS = 2**63 - 1  # streams.ms_played is int64
 
 
-def record_problem(kind: str, record) -> str | None:
+def record_problem(kind: str, record: object) -> str | None:
     """Why a history record cannot be curated, or None if it is a valid stream.
 
     extended: `ts` is an ISO-8601 UTC time (`2024-05-06T18:43:02Z`) and `ms_played` an integer ≥ 0.

@@ -90,7 +90,7 @@ def batch_messages(messages: Iterable[LoadMessage], row_budget: int = ROW_BUDGET
     """
     batches: list[list[LoadMessage]] = []
     current: list[LoadMessage] = []
-    rows, origins, paths = 0, set(), set()
+    rows, origins, paths = 0, set[str](), set[str]()
     for message in messages:
         names = {f.path for f in message.files}
         fits = (

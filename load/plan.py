@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from contracts.layout import curated_group
 from contracts.load_message import CuratedFile, LoadMessage
@@ -65,6 +66,15 @@ class Statement:
     capture: str | None = None  # the executor stores this single-value query's result under it
     if_any: str | None = None  # run only when this captured count is > 0
     if_none: str | None = None  # run only when this captured count is 0
+
+
+class Step(Protocol):
+    """One step of a load plan: rendered per dialect into the statements of its phase."""
+
+    @property
+    def phase(self) -> str: ...
+
+    def render(self, d: Dialect, locate: Locate) -> Sequence[str | Statement]: ...
 
 
 def should_run(statement: Statement, counts: Mapping[str, int]) -> bool:
@@ -402,7 +412,7 @@ class DropStaging:
 class LoadPlan:
     curated_from: str  # the messages' curated_from, joined: lineage for logs
     files: tuple[CuratedFile, ...]
-    steps: tuple = field(default_factory=tuple)
+    steps: tuple[Step, ...] = field(default_factory=tuple)
 
     @property
     def empty(self) -> bool:
@@ -469,19 +479,22 @@ def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at
             paths.append(file.path)
     tables = [t for t in TABLES if t.dataset in by_dataset]  # fixed order: streams first
 
-    setup, txn, cleanup = [], [], []
+    setup: list[Step] = []
+    txn: list[Step] = []
+    cleanup: list[Step] = []
     for table in tables:
-        staging, staged_in = staged_name(tag, table.dataset), staged_name(tag, table.dataset) + "_in"
+        dataset = str(table.dataset)  # every table here loads a dataset (filtered above)
+        staging, staged_in = staged_name(tag, dataset), staged_name(tag, dataset) + "_in"
         derived = table.merge == "streams"  # filled by DedupeIfRepeated (see _dedupe_steps)
         setup += [
             CreateStaging(staged_in, table.columns, external=True),
             CreateStaging(staging, table.columns, derived=derived),
-            StageFiles(staged_in, table.columns, tuple(by_dataset[table.dataset])),
-            Count(f"staged:{table.dataset}", staged_in),
+            StageFiles(staged_in, table.columns, tuple(by_dataset[dataset])),
+            Count(f"staged:{dataset}", staged_in),
             *_dedupe_steps(table, staged_in, staging),
         ]
         if table.merge == "streams":
-            setup.append(CountBeatable(f"beatable:{table.dataset}", staged_in))
+            setup.append(CountBeatable(f"beatable:{dataset}", staged_in))
         cleanup += [DropStaging(staged_in, external=True), DropStaging(staging, derived=derived)]
         if table.merge == "streams":
             # The merge changes only rows near the staged ones: counting those gives the same net.

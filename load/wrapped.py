@@ -23,8 +23,9 @@ def minutes_from_ms(ms: int) -> float:
     return ((int(ms) + 3000) // 6000) / 10
 
 
-def _filters(user_id: str | None, date_from: date | None, date_to: date | None) -> tuple[str, list]:
-    conditions, params = [], []
+def _filters(user_id: str | None, date_from: date | None, date_to: date | None) -> tuple[str, list[object]]:
+    conditions: list[str] = []
+    params: list[object] = []
     if user_id is not None:
         conditions.append("m.user_id = ?")
         params.append(user_id)

@@ -73,7 +73,7 @@ def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
                 by_message[id(message)] = queued
                 parsed.append(message)
             for outcome in load_messages(warehouse, lake, parsed):
-                if outcome.error is not None:
+                if outcome.result is None:  # one message failed and loaded nothing (outcome.error)
                     (message,) = outcome.messages
                     queued = by_message[id(message)]
                     failed[queued.id], failed_messages[queued.id] = (

@@ -7,12 +7,14 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
+from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobBlock, BlobClient, BlobServiceClient, ContainerClient
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
+from settings import Settings
 from storage.lake import LakeError, QueueMessage, StagedBlobBase
 
 # Spill a streamed blob to disk beyond this size, so memory stays bounded by what we choose.
@@ -21,9 +23,8 @@ _SPOOL_BYTES = 64 << 20
 _BLOCK_BYTES = 8 << 20
 
 
-def _credential(settings):
-    # Imported here: azure-identity is only needed for identity-based connections.
-    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+def _credential(settings: Settings) -> TokenCredential:
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential  # optional: identity only
 
     if settings.managed_identity_client_id:
         return ManagedIdentityCredential(client_id=settings.managed_identity_client_id)
@@ -36,15 +37,15 @@ class BlobLake:
         self._known_containers: set[str] = set()
 
     @classmethod
-    def from_settings(cls, settings) -> BlobLake:
+    def from_settings(cls, settings: Settings) -> BlobLake:
         if settings.storage_connection_string:
             return cls(BlobServiceClient.from_connection_string(settings.storage_connection_string))
-        return cls(BlobServiceClient(settings.blob_service_uri, credential=_credential(settings)))
+        return cls(BlobServiceClient(str(settings.blob_service_uri), credential=_credential(settings)))
 
     def __repr__(self) -> str:
         return f"BlobLake({self.service.url!r})"
 
-    def _container(self, container: str):
+    def _container(self, container: str) -> ContainerClient:
         client = self.service.get_container_client(container)
         if container not in self._known_containers:
             with contextlib.suppress(ResourceExistsError):  # already there: the normal case
@@ -52,15 +53,15 @@ class BlobLake:
             self._known_containers.add(container)
         return client
 
-    def _blob(self, container: str, path: str):
+    def _blob(self, container: str, path: str) -> BlobClient:
         return self._container(container).get_blob_client(path)
 
     def exists(self, container: str, path: str) -> bool:
-        return self._blob(container, path).exists()
+        return bool(self._blob(container, path).exists())
 
     def read_bytes(self, container: str, path: str) -> bytes:
         try:
-            return self._blob(container, path).download_blob().readall()
+            return bytes(self._blob(container, path).download_blob().readall())
         except ResourceNotFoundError:
             raise LakeError(f"no such blob: {container}/{path}") from None
 
@@ -74,7 +75,7 @@ class BlobLake:
             raise LakeError(f"no such blob: {container}/{path}") from None
         with spool:
             spool.seek(0)
-            yield spool
+            yield cast(BinaryIO, spool)
 
     @contextlib.contextmanager
     def local_path(self, container: str, path: str) -> Iterator[Path]:
@@ -130,7 +131,7 @@ class BlobStagedBlob(StagedBlobBase):
     length per blob): a retry, or a second writer of the same bytes, re-stages the same ids.
     """
 
-    def __init__(self, blob):
+    def __init__(self, blob: BlobClient):
         self._blob = blob
         self._blocks: list[str] = []
         self._pending = bytearray()
@@ -156,7 +157,7 @@ class BlobStagedBlob(StagedBlobBase):
     def commit(self) -> None:
         self.flush()
         if self._blocks:
-            self._blob.commit_block_list(self._blocks)
+            self._blob.commit_block_list([BlobBlock(block_id) for block_id in self._blocks])
         else:  # nothing written: an empty blob, made by one Put Blob
             self._blob.upload_blob(b"", overwrite=True)
         self.finished = True
@@ -177,16 +178,22 @@ class StorageQueue:
             client.create_queue()
 
     @classmethod
-    def from_settings(cls, settings, name: str) -> StorageQueue:
-        policies = {
-            "message_encode_policy": TextBase64EncodePolicy(),
-            "message_decode_policy": TextBase64DecodePolicy(),
-        }
+    def from_settings(cls, settings: Settings, name: str) -> StorageQueue:
+        encode, decode = TextBase64EncodePolicy(), TextBase64DecodePolicy()
         if settings.storage_connection_string:
-            client = QueueClient.from_connection_string(settings.storage_connection_string, name, **policies)
+            client = QueueClient.from_connection_string(
+                settings.storage_connection_string,
+                name,
+                message_encode_policy=encode,
+                message_decode_policy=decode,
+            )
         else:
             client = QueueClient(
-                settings.queue_service_uri, name, credential=_credential(settings), **policies
+                str(settings.queue_service_uri),
+                name,
+                credential=_credential(settings),
+                message_encode_policy=encode,
+                message_decode_policy=decode,
             )
         return cls(client)
 
@@ -195,7 +202,9 @@ class StorageQueue:
 
     def receive(self, max_messages: int = 32) -> list[QueueMessage]:
         return [
-            QueueMessage(id=m.id, body=m.content, dequeue_count=m.dequeue_count or 1, receipt=m.pop_receipt)
+            QueueMessage(
+                id=m.id, body=m.content, dequeue_count=m.dequeue_count or 1, receipt=m.pop_receipt or ""
+            )
             for m in self.client.receive_messages(max_messages=max_messages, visibility_timeout=300)
         ]
 

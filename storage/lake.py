@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, Self
 
 
 class StagedBlob(Protocol):
@@ -53,7 +53,7 @@ class StagedBlobBase:
         if self.finished:
             raise LakeError("staged blob already committed or aborted")
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -201,7 +201,7 @@ def album_rows(doc: dict, fetched_at: datetime) -> list[dict]:
 def artist_rows(doc: dict, fetched_at: datetime) -> tuple[list[dict], list[dict]]:
     """(artists, artist_genres) rows; genres are deprecated and usually absent."""
     empty = {"name": None, "popularity": None, "followers": None}
-    artists = [
+    artists: list[dict[str, object]] = [
         {"artist_id": i, **empty, "not_found": True, "fetched_at": fetched_at} for i in _not_found(doc)
     ]
     genres = []

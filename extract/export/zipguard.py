@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from contracts.text import one_line
 from extract.export.errors import UploadRefused
@@ -85,7 +85,7 @@ def check_header(info: zipfile.ZipInfo, limits: Limits) -> None:
 
 
 def bounded_chunks(
-    handle: BinaryIO, entry: str, limits: Limits, compressed_size: int | None = None
+    handle: BinaryIO | IO[bytes], entry: str, limits: Limits, compressed_size: int | None = None
 ) -> Iterator[bytes]:
     """Read `handle` in chunks, refusing as soon as the real bytes cross a limit.
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -228,15 +228,14 @@ def _translate(error: Exception) -> Exception:
     return error
 
 
-def _retry_after(headers) -> int | None:
+def _retry_after(headers: Mapping[str, str] | None) -> int | None:
     """Retry-After in whole seconds, at least MIN_RETRY_AFTER; None when absent or not a number."""
+    value = (headers or {}).get("Retry-After")
     try:
-        seconds = int(float((headers or {}).get("Retry-After")))
-    except (
-        TypeError,
-        ValueError,
-        OverflowError,
-    ):  # absent, not a number or inf: the caller treats it as "long"
+        seconds = int(float(value)) if value is not None else None
+    except (ValueError, OverflowError):  # not a number, or inf: the caller treats it as "long"
+        return None
+    if seconds is None:
         return None
     return max(seconds, MIN_RETRY_AFTER)
 
@@ -303,10 +302,14 @@ class SpotifyClient:
             self._last_body = None
             try:
                 body = self.sp._get(path_or_url, **params)
-                return self._last_body, body
+                return self._last_body or b"", body
             except (SpotifyException, SpotifyOauthError, requests.exceptions.RequestException) as error:
                 typed = _translate(error)
-            if isinstance(typed, RateLimited) and self._may_wait(typed.retry_after, waits):
+            if (
+                isinstance(typed, RateLimited)
+                and typed.retry_after
+                and self._may_wait(typed.retry_after, waits)
+            ):
                 logger.info("Spotify asked to wait %s s; waiting", typed.retry_after)
                 self.sleep(typed.retry_after)
                 self.slept += typed.retry_after

@@ -79,7 +79,7 @@ def ids_to_fetch(
     pending: dict[str, datetime | None],
     now: datetime,
     max_age: timedelta = PENDING_MAX_AGE,
-) -> tuple[list[str], dict[str, datetime]]:
+) -> tuple[list[str], dict[str, datetime | None]]:
     """(ids to fetch, pending entries to keep).
 
     Pending ids the warehouse no longer misses are done (dropped). Pending ids it still misses are
@@ -88,7 +88,7 @@ def ids_to_fetch(
     time (older state file) counts as landed `now`.
     """
     wanted_set = set(wanted)
-    kept = {}
+    kept: dict[str, datetime | None] = {}
     for item_id, landed_at in pending.items():
         landed_at = landed_at or now
         if item_id in wanted_set and now - landed_at < max_age:
@@ -167,11 +167,11 @@ def enrich_catalog(
                     break
                 land(kind, batch_name(chunk), body)
                 returned = {obj["id"] for obj in (doc or {}).get(ENDPOINTS[kind]) or [] if obj}
-                missing = [i for i in chunk if i not in returned]
-                if missing:  # null (Spotify) or left out: recorded so they are never asked again
-                    land(kind, bundle_name("missing", missing), bundle_body(kind, [], missing))
+                left_out = [i for i in chunk if i not in returned]
+                if left_out:  # null (Spotify) or left out: recorded so they are never asked again
+                    land(kind, bundle_name("missing", left_out), bundle_body(kind, [], left_out))
                 report.fetched[kind] += len(returned & set(chunk))
-                report.not_found[kind] += len(missing)
+                report.not_found[kind] += len(left_out)
                 progress.pending[kind].update(dict.fromkeys(chunk, now))
                 remaining = remaining[len(chunk) :]
                 report.left[kind] = len(remaining)

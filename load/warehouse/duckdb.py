@@ -19,7 +19,11 @@ from storage.lake import Lake, LakeError
 WAREHOUSE_FILE = "warehouse.duckdb"
 # The embedded warehouse runs next to the rest of the ingest on a small machine: a bounded buffer
 # pool (DuckDB spills to <file>.tmp beyond it) and no more threads than cores.
-DUCKDB_CONFIG = {"threads": 2, "memory_limit": "160MB", "preserve_insertion_order": False}
+DUCKDB_CONFIG: dict[str, str | int | bool] = {
+    "threads": 2,
+    "memory_limit": "160MB",
+    "preserve_insertion_order": False,
+}
 
 
 class DuckDBWarehouse(Warehouse):

@@ -22,7 +22,7 @@ import struct
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from contracts.layout import CURATED_CONTAINER
 from contracts.text import one_line
@@ -114,7 +114,7 @@ def token_attrs(token: str) -> dict[int, bytes]:
 
 
 def _sqlstate_and_message(error: BaseException) -> tuple[str, str]:
-    args = getattr(error, "args", ())
+    args: tuple[object, ...] = getattr(error, "args", ())
     if len(args) >= 2 and isinstance(args[0], str):
         return args[0], str(args[1])
     return "", " ".join(str(a) for a in args)
@@ -229,7 +229,7 @@ def curated_url(lake: Lake, dataset: str, path: str) -> str:
 
 def _import_pyodbc():
     try:
-        import pyodbc
+        import pyodbc  # optional driver: needs unixODBC
     except ImportError as error:  # pyodbc loads libodbc at import: missing unixODBC lands here
         raise WarehouseUnavailable(
             f"pyodbc cannot load: {error} (install unixODBC and {ODBC_DRIVER})"
@@ -238,7 +238,7 @@ def _import_pyodbc():
 
 
 def _access_token() -> str:
-    from azure.core.exceptions import ClientAuthenticationError
+    from azure.core.exceptions import ClientAuthenticationError  # optional: local Entra sign-in only
     from azure.identity import DefaultAzureCredential
 
     try:
@@ -274,7 +274,7 @@ class SynapseWarehouse(Warehouse):
         self.settings = settings
         self.pyodbc = _import_pyodbc()
         self.db_errors = (self.pyodbc.Error,)
-        self.connection = None
+        self.connection: Any = None  # a pyodbc.Connection once connected
 
     @classmethod
     def connect(cls, settings: Settings) -> SynapseWarehouse:
