@@ -62,7 +62,7 @@ bench: install-dev
 
 ## make sample: regenerate the bundled synthetic export (deterministic).
 sample: install
-	$(PY) samples/generate.py --out $(SAMPLE)
+	$(PY) -m samples.generate --out $(SAMPLE)
 
 clean:
 	rm -rf .lake .azurite .pytest_cache .ruff_cache .mypy_cache bench/out

@@ -1,39 +1,29 @@
-"""samples/generate.py: deterministic, valid per formats.py, realistic, and equal to the committed sample."""
+"""samples.generate: deterministic, valid per contracts.vintages, realistic, and the committed sample."""
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import itertools
 import json
 import re
-import sys
 import zipfile
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+import samples.generate as gen
 from contracts import vintages as formats
+from samples.generate.__main__ import main
+from samples.generate.clock import _ms
 
-ROOT = Path(__file__).resolve().parents[2]
 DOC_NETWORKS = [
     ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
 ]
 OLD_ONLY = {"username", "ip_addr_decrypted", "user_agent_decrypted"}
 NEW_ONLY = {"ip_addr", "audiobook_title", "audiobook_uri", "audiobook_chapter_uri", "audiobook_chapter_title"}
 ID = re.compile(r"^spotify:(track|episode|show):[0-9A-Za-z]{22}$")
-
-
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("samples_generate", ROOT / "samples" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
 
 
 def read_zip(path: Path) -> dict[str, bytes]:
@@ -206,7 +196,7 @@ def test_offline_timestamp_is_ms_before_2023_and_seconds_after(exports, vintage)
         year = int(record["ts"][:4])
         unit = "ms" if value > 1e12 else "s"
         assert unit == ("ms" if year < 2023 else "s"), record
-        ts_seconds = gen._ms(gen.datetime.fromisoformat(record["ts"][:19])) / 1000
+        ts_seconds = _ms(datetime.fromisoformat(record["ts"][:19])) / 1000
         start = value / 1000 if unit == "ms" else value
         assert ts_seconds - 10 * 86400 < start <= ts_seconds + 1  # it is the start of the play
         units[unit] += 1
@@ -343,10 +333,10 @@ def test_large_writer_goes_file_by_file_with_overlaps(tmp_path):
 
 def test_cli_writes_the_requested_export(tmp_path, capsys):
     out = tmp_path / "legacy.zip"
-    assert gen.main(["--out", str(out), "--streams", "300", "--vintage", "legacy", "--files", "2"]) == 0
+    assert main(["--out", str(out), "--streams", "300", "--vintage", "legacy", "--files", "2"]) == 0
     names = list(read_zip(out))
     assert "MyData/endsong_0.json" in names and "MyData/endsong_1.json" in names
     assert "MyData/endvideo.json" in names and "MyData/StreamingHistory0.json" in names
     assert "300 streams" in capsys.readouterr().out
     with pytest.raises(SystemExit):
-        gen.main(["--out", str(out), "--vintage", "2099"])
+        main(["--out", str(out), "--vintage", "2099"])

@@ -1,0 +1,1 @@
+"""The synthetic sample export and its generator (`samples.generate`)."""
