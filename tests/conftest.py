@@ -1,7 +1,8 @@
-"""Shared fixtures: a folder lake, and Blob/Queue Storage on the real Azurite emulator.
+"""Shared fixtures: a folder lake, Blob/Queue Storage on the real Azurite emulator, the fake Spotify.
 
-`make test` starts Azurite and exports AZURITE_CONNECTION_STRING; when pytest runs on its own,
-the session starts Azurite from ./node_modules itself (via scripts/with_azurite.sh's logic).
+Each test process starts its own Azurite from ./node_modules (`make test` runs the suite on
+two workers, and the fixtures empty the emulator between tests, so workers never share one).
+AZURITE_CONNECTION_STRING points a single-process run at an emulator you started yourself.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _free_ports(n: int) -> list[int]:
 @pytest.fixture(scope="session")
 def azurite_connection_string():
     existing = os.environ.get("AZURITE_CONNECTION_STRING")
-    if existing:
+    if existing and not os.environ.get("PYTEST_XDIST_WORKER"):
         yield existing
         return
     binary = ROOT / "node_modules" / ".bin" / "azurite"

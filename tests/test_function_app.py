@@ -1,20 +1,28 @@
-"""The function app as the host sees it: indexing, bindings, and the export chain end to end on
-Azurite, through the real handlers called with real binding objects (no Functions host needed)."""
+"""The function app as the host sees it: indexing and bindings, then one smoke test per trigger on
+Azurite, each handler called with the real binding objects the host would pass.
+
+The exact figures of an export are the CLI tests' job (tests/cli/test_ingest.py); here each trigger
+shows its effect in the lake or warehouse, and that a replayed event or message doubles nothing.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from azure.functions import TimerRequest
 from azure.functions.queue import QueueMessage
 from azure.storage.blob import BlobClient
 
 import function_app
+from load.warehouse import open_warehouse
 from storage import open_lake
 from tests.exports import EXPECTED, small_export
+from tests.fakes.spotify_api import past_ms
 from tests.handlers import Out, handler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,68 +74,137 @@ def test_importing_the_app_loads_no_heavy_library():
     assert result.stdout.strip() == "[]"
 
 
-def run_chain_on_azurite(settings, monkeypatch, upload_name: str, content: bytes) -> list[str]:
-    """Drop an export into upload/ and run each trigger's handler the way the host would."""
-    monkeypatch.setattr(function_app, "SETTINGS", settings)
-    conn = settings.storage_connection_string
-    lake = open_lake(settings)
-    lake.write_bytes("upload", upload_name, content)
-    handler("accept_upload")(client=BlobClient.from_connection_string(conn, "upload", upload_name))
+class Timer(TimerRequest):
+    past_due = False
+
+
+def blob(settings, container: str, path: str) -> BlobClient:
+    """The SDK-typed binding the host hands a blob trigger: a real BlobClient for that blob."""
+    return BlobClient.from_connection_string(settings.storage_connection_string, container, path)
+
+
+def upload(settings, name: str, content: bytes) -> None:
+    open_lake(settings).write_bytes("upload", name, content)
+    handler("accept_upload")(client=blob(settings, "upload", name))
+
+
+def curate_every_raw_file(settings, paths=None) -> list[str]:
+    """What the host does for each new raw blob; returns the load messages the trigger queued."""
     messages = []
-    for path in lake.list("raw"):
+    for path in paths if paths is not None else open_lake(settings).list("raw"):
         out = Out()
-        handler("curate_raw")(client=BlobClient.from_connection_string(conn, "raw", path), load=out)
+        handler("curate_raw")(client=blob(settings, "raw", path), load=out)
         if out.value:
             messages.append(out.value)
-    for number, body in enumerate(messages):
-        handler("load_curated")(msg=QueueMessage(id=str(number), body=body.encode(), dequeue_count=1))
     return messages
 
 
-def summary_for(settings, user="me"):
-    from load.warehouse import open_warehouse
-    from load.wrapped import wrapped
-    from transform.pseudonym import user_id, user_id_key
+def deliver(messages: list[str], dequeue_count: int = 1) -> None:
+    for number, body in enumerate(messages):
+        handler("load_curated")(
+            msg=QueueMessage(id=f"m{number}", body=body.encode(), dequeue_count=dequeue_count)
+        )
 
-    key = user_id_key(open_lake(settings), settings)
+
+def counts(settings, tables=("fact_stream", "stream_reject")) -> dict[str, int]:
     with open_warehouse(settings) as warehouse:
-        return wrapped(warehouse, user_id(user, key), None, None, 10)
+        return {table: warehouse.query(f"SELECT count(*) FROM {table}")[0][0] for table in tables}
 
 
-def test_export_chain_end_to_end_on_azurite(azurite_settings, monkeypatch):
-    messages = run_chain_on_azurite(azurite_settings, monkeypatch, "me/my_spotify_data.zip", small_export())
-    assert len(messages) == 3  # one per landed history file; the video file is counted, not landed
-    summary = summary_for(azurite_settings)
-    assert (summary["streams"], summary["plays"], summary["minutes"]) == (
-        EXPECTED["streams"],
-        EXPECTED["plays"],
-        EXPECTED["minutes"],
-    )
-    assert summary["top_artists"] == EXPECTED["top_artists"]
-    lake = open_lake(azurite_settings)
-    assert any(p.endswith(".parquet") for p in lake.list("curated", "streams/"))
+@pytest.fixture
+def app_settings(azurite_settings, monkeypatch):
+    monkeypatch.setattr(function_app, "SETTINGS", azurite_settings)
+    return azurite_settings
+
+
+@pytest.mark.azurite
+def test_the_upload_trigger_lands_history_files_and_quarantines_a_bad_upload_without_failing(
+    app_settings, caplog
+):
+    upload(app_settings, "me/my_spotify_data.zip", small_export())
+    lake = open_lake(app_settings)
+    landed = list(lake.list("raw"))
+    assert len(landed) == EXPECTED["files"] and all(p.startswith("exports/me/") for p in landed)
     assert lake.exists("upload", "me/my_spotify_data.zip")  # the original upload is kept
 
-    # Replayed events and messages (at-least-once delivery) double nothing.
-    run_chain_on_azurite(azurite_settings, monkeypatch, "me/my_spotify_data.zip", small_export())
-    for number, body in enumerate(messages):
-        handler("load_curated")(msg=QueueMessage(id=f"again-{number}", body=body.encode(), dequeue_count=2))
-    assert summary_for(azurite_settings) == summary
-
-
-def test_a_bad_upload_is_quarantined_and_the_trigger_does_not_fail(azurite_settings, monkeypatch, caplog):
-    run_chain_on_azurite(azurite_settings, monkeypatch, "me/good.zip", small_export())
-    before = summary_for(azurite_settings)
-    run_chain_on_azurite(azurite_settings, monkeypatch, "me/bad.zip", b"not a zip at all")
+    upload(app_settings, "me/bad.zip", b"not a zip at all")  # returns: no retry of a user mistake
     assert "refused" in caplog.text
-    lake = open_lake(azurite_settings)
-    reasons = [p for p in lake.list("quarantine") if p.endswith("reason.json")]
-    assert len(reasons) == 1
-    assert "zip" in json.loads(lake.read_bytes("quarantine", reasons[0]))["reason"]
-    assert summary_for(azurite_settings) == before
+    (reason,) = [p for p in lake.list("quarantine") if p.endswith("reason.json")]
+    assert "zip" in json.loads(lake.read_bytes("quarantine", reason))["reason"]
+    assert list(lake.list("raw")) == landed
 
 
-def test_a_malformed_load_message_fails_so_the_queue_retries_then_poisons(azurite_settings, monkeypatch):
-    monkeypatch.setattr(function_app, "SETTINGS", azurite_settings)
-    with pytest.raises(ValueError, match="malformed load message"):
+@pytest.mark.azurite
+def test_the_raw_trigger_curates_a_file_and_queues_exactly_its_curated_files(app_settings):
+    upload(app_settings, "me/my_spotify_data.zip", small_export())
+    messages = curate_every_raw_file(app_settings)
+    assert len(messages) == EXPECTED["files"]  # one per landed history file
+    lake = open_lake(app_settings)
+    named = {f["path"] for body in messages for f in json.loads(body)["files"]}
+    assert named == set(lake.list("curated")) and all(p.endswith(".parquet") for p in named)
+    assert curate_every_raw_file(app_settings) == messages  # a replayed blob event: the same files
+
+
+@pytest.mark.azurite
+def test_the_queue_trigger_loads_a_message_once_and_a_replay_doubles_nothing(app_settings):
+    upload(app_settings, "me/my_spotify_data.zip", small_export())
+    messages = curate_every_raw_file(app_settings)
+    deliver(messages)
+    loaded = counts(app_settings)
+    assert loaded == {"fact_stream": EXPECTED["streams_accepted"], "stream_reject": 1}
+    deliver(messages, dequeue_count=2)  # at-least-once delivery
+    assert counts(app_settings) == loaded
+    with pytest.raises(ValueError, match="malformed load message"):  # raises: retried, then poisoned
         handler("load_curated")(msg=QueueMessage(id="x", body=b"{not json", dequeue_count=1))
+
+
+@pytest.mark.azurite
+def test_the_timer_pulls_into_raw_and_later_runs_enrich_what_the_triggers_loaded(
+    azurite_settings, fake, catalog, monkeypatch, caplog
+):
+    settings = replace(azurite_settings, **fake.settings_overrides())
+    monkeypatch.setattr(function_app, "SETTINGS", settings)
+    tracks = list(catalog.tracks)[:10]  # 2 albums
+    fake.add_plays(tracks, past_ms(1))
+    fake.top[("tracks", "short_term")] = tracks[:5]
+    lake = open_lake(settings)
+    seen: set[str] = set()
+    caplog.set_level("INFO", logger="function_app")
+    tables = ("fact_stream", "dim_track", "dim_album", "dim_artist", "bridge_track_artist", "fact_top_item")
+
+    def fire_triggers() -> None:
+        new = [p for p in lake.list("raw") if p not in seen]
+        seen.update(new)
+        deliver(curate_every_raw_file(settings, new))
+
+    # Run 1: the pull lands raw; the triggers curate and load it (enrichment has nothing loaded yet).
+    handler("extract_spotify")(timer=Timer())
+    assert "extract: 10 plays in 1 pages; 6 top-item snapshots" in caplog.text
+    fire_triggers()
+    first = counts(settings, tables)
+    assert (first["fact_stream"], first["dim_track"], first["fact_top_item"]) == (10, 0, 5)
+
+    # Run 2: the streamed tracks are enriched; run 3: their albums and artists (ids known once loaded).
+    for _ in range(2):
+        fake.reset_counts()
+        handler("extract_spotify")(timer=Timer())
+        fire_triggers()
+    after = counts(settings, tables)
+    artists = {a for t in tracks for a in catalog.tracks[t]["artist_ids"]}
+    assert after == {
+        "fact_stream": 10,
+        "dim_track": 10,
+        "dim_album": 2,
+        "dim_artist": len(artists),
+        "bridge_track_artist": sum(len(catalog.tracks[t]["artist_ids"]) for t in tracks),
+        "fact_top_item": 5,
+    }
+    assert fake.requests["/v1/albums"] == 1 and fake.requests["/v1/artists"] == 1
+
+    # Run 4 with nothing new: no catalog request, nothing doubled (the top snapshot is replaced).
+    fake.reset_counts()
+    handler("extract_spotify")(timer=Timer())
+    seen.clear()  # even replaying every raw event
+    fire_triggers()
+    assert fake.catalog_requests() == 0
+    assert counts(settings, tables) == after

@@ -45,6 +45,6 @@ def test_secrets_stay_out_of_repr():
     assert "s3cr3t" not in repr(settings) and "r3fr3sh" not in repr(settings)
 
 
-def test_settings_are_frozen():
+def test_settings_cannot_be_changed_after_reading():
     with pytest.raises(AttributeError):
         Settings().warehouse = "synapse"

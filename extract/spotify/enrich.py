@@ -96,6 +96,11 @@ def ids_to_fetch(
     return sorted(wanted_set - kept.keys()), kept
 
 
+def chunks(ids: Sequence[str], size: int) -> list[list[str]]:
+    """`ids` in order, in consecutive chunks of at most `size` (a batch call, or a landed bundle)."""
+    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
+
+
 def batch_name(ids: list[str]) -> str:
     return bundle_name("batch", ids)
 
@@ -155,8 +160,7 @@ def enrich_catalog(
             logger.warning("enrich: %d %s ids are not Spotify ids; skipped", len(ids) - len(remaining), kind)
         report.left[kind] = len(remaining)
         if progress.mode == "batch":
-            while remaining:
-                chunk = remaining[: BATCH_LIMITS[kind]]
+            for chunk in chunks(remaining, BATCH_LIMITS[kind]):
                 try:
                     body, doc = ask(ENDPOINTS[kind], ids=",".join(chunk))
                 except Forbidden:
@@ -178,8 +182,8 @@ def enrich_catalog(
         if progress.mode == "single":
             # One call per id, landed as one bundle per BUNDLE_SIZE ids (each answer's bytes kept
             # exactly), so a back-fill makes one curated file and one load per bundle, not per id.
-            for start in range(0, len(remaining), BUNDLE_SIZE):
-                chunk = remaining[start : start + BUNDLE_SIZE]
+            for number, chunk in enumerate(chunks(remaining, BUNDLE_SIZE)):
+                start = number * BUNDLE_SIZE
                 found: list[tuple[str, bytes]] = []
                 missing: list[str] = []
                 try:

@@ -115,25 +115,37 @@ def test_a_refused_upload_is_one_line_and_leaves_what_was_loaded(tmp_path, expor
     assert any((lake / "quarantine").rglob("reason.json"))
 
 
-def test_user_mistakes_are_one_line_without_traceback(tmp_path):
-    afile = tmp_path / "afile"
-    afile.write_text("a file where the lake folder should be")
-    for argv in (
-        ["ingest", str(tmp_path / "missing.zip"), "--lake", str(tmp_path)],
-        ["wrapped", "--from", "2024-13-01", "--lake", str(tmp_path)],
-        ["wrapped", "--from", "2024-02-01", "--to", "2024-01-01", "--lake", str(tmp_path)],
-        ["ingest", str(tmp_path), "--user", "../x", "--lake", str(tmp_path / "l")],
-        ["ingest", str(tmp_path), "--user", "me\n", "--lake", str(tmp_path / "l")],
-        ["ingest", str(ROOT / "samples" / "my_spotify_data.zip"), "--lake", str(afile)],
-        ["wrapped", "--lake", str(tmp_path / "no-such-lake")],
-    ):
-        result = subprocess.run(
-            [sys.executable, "-m", "cli", *argv], cwd=ROOT, capture_output=True, text=True
-        )
-        assert result.returncode != 0
-        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert result.stderr.startswith("error:")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ingest", "{tmp}/missing.zip", "--lake", "{tmp}"],
+        ["wrapped", "--from", "2024-13-01", "--lake", "{tmp}"],
+        ["wrapped", "--from", "2024-02-01", "--to", "2024-01-01", "--lake", "{tmp}"],
+        ["ingest", "{tmp}", "--user", "../x", "--lake", "{tmp}/l"],
+        ["ingest", "{tmp}", "--user", "me\n", "--lake", "{tmp}/l"],
+        ["ingest", "{sample}", "--lake", "{tmp}/afile"],
+        ["wrapped", "--lake", "{tmp}/no-such-lake"],
+    ],
+)
+def test_user_mistakes_are_one_line_without_traceback(tmp_path, capsys, argv):
+    (tmp_path / "afile").write_text("a file where the lake folder should be")
+    sample = ROOT / "samples" / "my_spotify_data.zip"
+    code, out, err = run_cli(capsys, *(a.format(tmp=tmp_path, sample=sample) for a in argv))
+    assert code != 0 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error:"), err
     assert not (tmp_path / "no-such-lake").exists()  # reading creates no lake
+
+
+def test_a_mistake_is_one_line_in_a_real_process_too(tmp_path):
+    """The same through `python -m cli`: nothing above main() prints a traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "ingest", str(tmp_path / "missing.zip"), "--lake", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0 and result.stderr.startswith("error:")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_a_failed_load_is_one_line_and_reingesting_finishes_it(tmp_path, export, capsys):

@@ -60,7 +60,7 @@ def _azure_yaml() -> dict:
 
 
 @pytest.mark.parametrize("path", bicep_files(), ids=lambda p: str(p.relative_to(INFRA)))
-def test_bicep_file_parses(path: Path) -> None:
+def test_every_bicep_file_parses_and_declares_something(path: Path) -> None:
     parsed = parse(path)
     assert parsed.get("resources") or parsed.get("modules"), f"{path} declares nothing"
 
@@ -91,7 +91,7 @@ def test_templates_avoid_syntax_checkov_cannot_parse() -> None:
             assert not re.search(pattern, text, re.MULTILINE), f"{path.name} uses {what}"
 
 
-def test_flex_consumption_plan() -> None:
+def test_the_plan_is_linux_flex_consumption() -> None:
     _, plan = one_resource("Microsoft.Web/serverfarms")
     assert plan["sku"] == {"name": "FC1", "tier": "FlexConsumption"}
     assert plan["properties"]["reserved"] is True  # Linux
@@ -272,7 +272,7 @@ def test_azure_yaml_service_and_hooks() -> None:
         assert script.is_file() and os.access(script, os.X_OK), script
 
 
-def test_host_json() -> None:
+def test_host_json_pins_the_bundle_timeouts_and_poison_thresholds() -> None:
     host = json.loads((ROOT / "host.json").read_text())
     assert host["version"] == "2.0"
     assert host["extensionBundle"] == {

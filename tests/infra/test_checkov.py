@@ -19,6 +19,8 @@ CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # An inline suppression inside a resource body: `// checkov:skip=CKV_AZURE_35: why`.
 SKIP_LINE = re.compile(r"//\s*checkov:skip=([A-Z0-9_]+)(.*)$")
 MIN_REASON_LENGTH = 30
+# One checkov run (10 s) for the whole module: keep its tests on one worker.
+pytestmark = pytest.mark.xdist_group("checkov")
 
 
 def _pinned_version() -> str:
@@ -66,7 +68,7 @@ def test_checkov_is_the_pinned_version() -> None:
     assert done.stdout.strip() == _pinned_version(), "rm -rf .venv-checkov && make install-dev"
 
 
-def test_every_file_parsed(report: dict[str, Any]) -> None:
+def test_checkov_parsed_every_file(report: dict[str, Any]) -> None:
     assert report["summary"]["parsing_errors"] == 0, report["results"].get("parsing_errors")
     assert not report["results"].get("parsing_errors")
 
@@ -90,7 +92,7 @@ def test_every_declared_resource_was_scanned(report: dict[str, Any]) -> None:
         assert name in checked_files, f"checkov evaluated no check in {name}"
 
 
-def test_no_failed_checks(report: dict[str, Any]) -> None:
+def test_checkov_finds_no_failed_check(report: dict[str, Any]) -> None:
     failed = [
         f"{r['check_id']} {r['resource']} ({r['file_path']}): {r['check_name']}"
         for r in report["results"].get("failed_checks", [])

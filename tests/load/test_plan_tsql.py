@@ -56,7 +56,7 @@ def test_only_clustered_index_options_need_stripping():
     assert all("CLUSTERED INDEX" not in strip_synapse_options(s) for s in tsql_statements())
 
 
-def test_table_design_on_synapse():
+def test_synapse_tables_get_their_distribution_and_index():
     ddl = {s.split()[2]: s for s in schema_statements(TSQL) if s.startswith("CREATE TABLE")}
     assert set(ddl) == {f"dbo.{t.name}" for t in TABLES}
     assert (
@@ -79,7 +79,7 @@ def test_table_design_on_synapse():
     assert "[user_id] NVARCHAR(64) NOT NULL" in ddl["dbo.fact_stream"]
 
 
-def test_one_plan_two_dialects():
+def test_one_plan_renders_the_same_steps_in_both_dialects():
     plan = build_plan(ALL_DATASETS, "t1", "2024-02-01T00:00:00.000")
     tsql = render_plan(plan, TSQL, URL.format)
     duck = render_plan(plan, DUCKDB, lambda p: f"/lake/curated/{p}")

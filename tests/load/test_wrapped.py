@@ -103,7 +103,7 @@ def test_minutes_round_half_up_to_one_decimal(ms, minutes):
     assert minutes_from_ms(ms) == minutes
 
 
-def test_views_agree_with_wrapped(warehouse):
+def test_the_reporting_views_give_what_wrapped_gives(warehouse):
     summary = wrapped(warehouse, USER, None, None)
     artists = warehouse.query(
         "SELECT artist, ms_played FROM v_top_artist WHERE user_id = ? ORDER BY ms_played DESC, artist", [USER]

@@ -169,7 +169,7 @@ def test_ip_addresses_come_only_from_documentation_ranges(exports, vintage):
 
 
 @pytest.mark.parametrize("vintage", ["modern", "2023", "legacy"])
-def test_fields_present_per_vintage(exports, vintage):
+def test_every_row_of_a_vintage_has_exactly_that_vintages_fields(exports, vintage):
     _, contents = exports[vintage]
     rows = audio_rows(contents)
     keys = {frozenset(r) for r in rows}
@@ -265,7 +265,7 @@ def test_exact_duplicates_repeat_across_file_boundaries(sample):
     assert sum(len(f) for f in files) == stats.streams + stats.duplicate_rows
 
 
-def test_listening_looks_real(sample):
+def test_sample_listening_is_ordered_and_plausible(sample):
     _, _, contents = sample
     rows = audio_rows(contents)
     for kind, part in history(contents).values():
@@ -310,7 +310,7 @@ def test_json_is_pretty_printed_like_spotify():
     assert account == '[\n  {\n    "endTime" : "2024-05-06 18:43",\n    "msPlayed" : 1\n  }\n]'
 
 
-def test_pdfs_look_like_pdfs(sample):
+def test_the_samples_pdfs_are_pdfs(sample):
     _, _, contents = sample
     pdfs = [data for name, data in contents.items() if name.endswith(".pdf")]
     assert len(pdfs) == 2 and all(p.startswith(b"%PDF-1.4\n") and p.endswith(b"%%EOF\n") for p in pdfs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.layout import split_blob_name
 from storage import open_lake, open_queue
 from storage.lake import LakeError
 
@@ -14,7 +13,7 @@ def settings(request):
     return request.getfixturevalue(f"{request.param}_settings")
 
 
-def test_write_read_list_delete(settings, tmp_path):
+def test_what_is_written_reads_back_lists_sorted_and_deletes(settings, tmp_path):
     lake = open_lake(settings)
     lake.write_bytes("raw", "exports/me/a b/x.json", b"[1]")
     source = tmp_path / "src.bin"
@@ -88,12 +87,6 @@ def test_blob_url_uses_the_dfs_endpoint_for_copy_into():
         lake.url("curated", "streams/a.parquet")
         == "https://acct.dfs.core.windows.net/curated/streams/a.parquet"
     )
-
-
-def test_split_blob_name():
-    assert split_blob_name("raw/exports/a.json") == ("raw", "exports/a.json")
-    with pytest.raises(ValueError):
-        split_blob_name("raw")
 
 
 def test_staged_blob_is_invisible_until_committed(settings):

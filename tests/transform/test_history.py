@@ -162,7 +162,7 @@ def test_schemas_are_exactly_the_declared_ones(tmp_path, kind):
     assert empty_streams.schema.equals(STREAMS) and empty_rejects.schema.equals(REJECTS)
 
 
-def test_endsong_2019_vintage(tmp_path):
+def test_a_2019_endsong_record_curates_every_field_and_drops_the_username(tmp_path):
     (row,) = rows(curate(tmp_path, [endsong_2019()], name="endsong_0.json")[0])
     assert row == {
         "user_id": "uid123",
@@ -196,7 +196,7 @@ def test_endsong_2019_vintage(tmp_path):
     assert len(row["stream_key"]) == 32 and int(row["stream_key"], 16) >= 0
 
 
-def test_audio_2023_vintage(tmp_path):
+def test_a_2023_record_reads_offline_time_in_seconds_and_a_short_platform(tmp_path):
     (row,) = rows(curate(tmp_path, [audio_2023()])[0])
     assert row["ts"] == utc(2023, 11, 4, 22, 17, 10)
     assert row["offline_at"] == utc(2023, 11, 4, 22, 17, 10)  # 1699136230 s
@@ -273,7 +273,9 @@ def test_no_ip_user_agent_or_username_anywhere_in_the_output(tmp_path):
         (None, None),
     ],
 )
-def test_offline_timestamp_units(tmp_path, offline_timestamp, expected):
+def test_offline_timestamp_in_seconds_or_ms_becomes_one_instant_and_junk_null(
+    tmp_path, offline_timestamp, expected
+):
     (row,) = rows(curate(tmp_path, [audio_2025(offline_timestamp=offline_timestamp)])[0])
     assert row["offline_at"] == expected
 
@@ -308,7 +310,9 @@ def test_missing_offline_timestamp_and_audiobook_columns_read_as_null(tmp_path):
         ({"audiobook_chapter_uri": CHAPTER, "episode_name": "Ep"}, "audiobook"),
     ],
 )
-def test_content_type(tmp_path, fields, content_type):
+def test_content_type_is_audiobook_podcast_music_or_unknown_by_which_ids_are_set(
+    tmp_path, fields, content_type
+):
     (row,) = rows(curate(tmp_path, [audio_2025(**fields)])[0])
     assert row["content_type"] == content_type
 
@@ -324,7 +328,7 @@ def test_content_type(tmp_path, fields, content_type):
         (None, None),
     ],
 )
-def test_track_id_from_uri(tmp_path, uri, track_id):
+def test_track_id_is_the_id_of_a_spotify_track_uri_and_null_otherwise(tmp_path, uri, track_id):
     (row,) = rows(curate(tmp_path, [audio_2025(spotify_track_uri=uri)])[0])
     assert row["track_id"] == track_id
 
@@ -435,7 +439,7 @@ def test_rejects_hold_position_and_reason_and_streams_keep_the_rest(tmp_path):
     ]
 
 
-def test_account_music(tmp_path):
+def test_account_music_rows_become_music_streams_ending_at_their_minute(tmp_path):
     records = [
         {
             "endTime": "2024-05-06 18:43",
@@ -466,7 +470,7 @@ def test_account_music(tmp_path):
     assert rows(rejects)[0]["record_index"] == 3 and rows(rejects)[0]["reason"] == "bad endTime"
 
 
-def test_account_podcast(tmp_path):
+def test_account_podcast_rows_become_podcast_streams_named_by_show_and_episode(tmp_path):
     records = [
         {
             "endTime": "2024-05-06 07:00",
@@ -528,7 +532,7 @@ def test_account_stream_key_matches_across_account_files_not_extended(tmp_path):
     assert not key_music.equals(key_extended)
 
 
-def test_curation_is_deterministic(tmp_path):
+def test_curating_the_same_file_twice_gives_the_same_tables(tmp_path):
     path = write(tmp_path, [audio_2025(), podcast_2025(), {"ts": None}, endsong_2019()])
     first = curate_history(path, "extended", "u", "o")
     second = curate_history(path, "extended", "u", "o")
@@ -570,7 +574,7 @@ def test_a_repeated_key_is_read_as_json_parsers_do_last_value_wins(tmp_path):
     assert rejects.num_rows == 0
 
 
-def test_unknown_kind_raises(tmp_path):
+def test_curating_a_kind_that_is_not_history_raises(tmp_path):
     with pytest.raises(ValueError, match="not a history kind"):
         curate_history(write(tmp_path, []), "video", "u", "o")
 

@@ -57,7 +57,7 @@ from transform.platform import platform_family
         (None, None),
     ],
 )
-def test_platform_family(raw, family):
+def test_raw_platform_strings_map_to_their_family(raw, family):
     assert platform_family(raw) == family
 
 

@@ -116,7 +116,7 @@ def _sql_verdicts(tmp_path, kind: str, cases) -> dict[int, str | None]:
     return verdicts
 
 
-def test_extended_rule_parity(tmp_path):
+def test_extended_records_are_judged_the_same_by_the_upload_check_and_by_curation(tmp_path):
     sql = _sql_verdicts(tmp_path, EXTENDED, EXTENDED_CASES)
     for index, (text, expected) in enumerate(EXTENDED_CASES):
         assert record_problem(EXTENDED, json.loads(text)) == expected, text
@@ -124,7 +124,7 @@ def test_extended_rule_parity(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ACCOUNT_KINDS)
-def test_account_rule_parity(tmp_path, kind):
+def test_account_records_are_judged_the_same_by_the_upload_check_and_by_curation(tmp_path, kind):
     sql = _sql_verdicts(tmp_path, kind, ACCOUNT_CASES)
     for index, (text, expected) in enumerate(ACCOUNT_CASES):
         assert record_problem(kind, json.loads(text)) == expected, text

@@ -740,7 +740,7 @@ def test_inspect_refuses_duplicate_history_entries():
         inspect_upload(io.BytesIO(buffer.getvalue()), "x.zip")
 
 
-def test_inspect_plans_without_writing():
+def test_inspecting_an_upload_decides_what_lands_without_writing_anything():
     plan = inspect_upload(io.BytesIO(make_zip(ACCOUNT_ENTRIES)), "x.zip")
     assert [(f.path, f.kind) for f in plan.files] == [
         ("Spotify Account Data/StreamingHistory_music_0.json", "account_music"),

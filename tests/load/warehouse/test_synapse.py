@@ -107,7 +107,7 @@ def test_token_is_packed_as_length_prefixed_utf16le():
         ("42000", "[SQL Server]Cannot connect to database when it is paused. (42108)", False),
     ],
 )
-def test_transient_classification(sqlstate, message, transient):
+def test_only_transient_sql_errors_are_retried(sqlstate, message, transient):
     assert is_transient(odbc_error(sqlstate, message)) is transient
 
 
