@@ -59,13 +59,11 @@ def _inline_skips() -> list[tuple[str, int, str, str]]:
     return skips
 
 
-def test_checkov_is_the_pinned_version() -> None:
-    if not CHECKOV.exists():
-        pytest.fail(f"{CHECKOV.relative_to(ROOT)} is missing: run `make install-dev` (creates .venv-checkov)")
-    done = subprocess.run(
-        [str(CHECKOV), "--version"], capture_output=True, text=True, timeout=120, check=True
+def test_checkov_is_the_pinned_version(report: dict[str, Any]) -> None:
+    # The report names the version that wrote it (a second checkov start would cost ~5 s).
+    assert report["summary"]["checkov_version"] == _pinned_version(), (
+        "rm -rf .venv-checkov && make install-dev"
     )
-    assert done.stdout.strip() == _pinned_version(), "rm -rf .venv-checkov && make install-dev"
 
 
 def test_checkov_parsed_every_file(report: dict[str, Any]) -> None:

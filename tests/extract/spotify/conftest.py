@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from extract.spotify.client import SpotifyClient, WaitBudget
+from tests.fakes.spotify_api import past_ms
 
 
 @pytest.fixture
@@ -27,3 +28,12 @@ def client_for():
         return client
 
     return build
+
+
+@pytest.fixture
+def played(fake, catalog):
+    """120 distinct tracks played over the last days (recently-played serves 20 per page)."""
+    fake.page_size = 20
+    ids = list(catalog.tracks)
+    fake.add_plays(ids, past_ms(3), gap_ms=60_000)
+    return ids

@@ -43,15 +43,6 @@ def minimum_batch_requests(tracks, albums, artists):
 
 
 @pytest.fixture
-def played(fake, catalog):
-    """120 distinct tracks played over the last days (recently-played serves 20 per page)."""
-    fake.page_size = 20
-    ids = list(catalog.tracks)
-    fake.add_plays(ids, past_ms(3), gap_ms=60_000)
-    return ids
-
-
-@pytest.fixture
 def artists(catalog):
     return {a for t in catalog.tracks.values() for a in t["artist_ids"]}
 

@@ -18,7 +18,6 @@ from pipeline.stages import missing_catalog_ids
 from storage import open_lake
 from storage.folder import FolderLake
 from storage.lake import LakeError
-from tests.fakes.spotify_api import past_ms
 
 RP = "/v1/me/player/recently-played"
 
@@ -44,15 +43,6 @@ def query(settings, sql):
 
 def raw_files(settings, endpoint):
     return [p.split("/", 2)[2] for p in open_lake(settings).list("raw", f"spotify-api/{endpoint}/")]
-
-
-@pytest.fixture
-def played(fake, catalog):
-    """120 distinct tracks played over the last days (recently-played serves 20 per page)."""
-    fake.page_size = 20
-    ids = list(catalog.tracks)
-    fake.add_plays(ids, past_ms(3), gap_ms=60_000)
-    return ids
 
 
 def test_recently_played_follows_next_links_and_lands_each_page_as_returned(
