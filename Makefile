@@ -8,7 +8,7 @@ SAMPLE := samples/my_spotify_data.zip
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: demo test lint format install install-dev bench sample clean
+.PHONY: demo test lint format install install-dev chromium bench sample clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ $(CHECKOV_VENV)/.installed:
 	touch $@
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev node_modules/.bin/azurite $(CHECKOV_VENV)/.installed
+install-dev: $(VENV)/.installed-dev node_modules/.bin/azurite $(CHECKOV_VENV)/.installed chromium
+
+# Debian's chromium, for the report's tests in a real browser (tests/report/).
+chromium:
+	@scripts/install_chromium.sh
 
 ## make demo: set up, ingest the bundled sample export into a fresh folder lake, print the summary.
 demo: install

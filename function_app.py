@@ -6,6 +6,7 @@ cold start stay fast. Blob triggers take SDK-typed BlobClients: the host passes 
 name, and the stage streams the content itself instead of holding whole exports in memory.
 """
 
+import json
 import logging
 
 import azure.functions as func
@@ -80,3 +81,44 @@ def extract_spotify(timer: func.TimerRequest) -> None:
         logger.error("extract: %s", error)
         return
     logger.info("extract: %s", report)
+
+
+def _period_error(error: Exception) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps({"error": str(error)}), status_code=400, mimetype="application/json", charset="utf-8"
+    )
+
+
+def _unavailable(error: Exception) -> func.HttpResponse:
+    # The warehouse cannot be reached (a paused pool, a missing driver): say so, do not crash.
+    logger.error("report: %s", error)
+    return func.HttpResponse(
+        json.dumps({"error": str(error)}), status_code=503, mimetype="application/json", charset="utf-8"
+    )
+
+
+@app.route(route="wrapped", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def wrapped(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/wrapped?from=&to=&year=&month=&tz=&user=&top= : the listening summary as JSON."""
+    try:
+        summary = stages.summary_for_request(SETTINGS, req.params)
+    except ValueError as error:  # a bad query string: the caller's mistake
+        return _period_error(error)
+    except stages.WarehouseUnavailable as error:
+        return _unavailable(error)
+    logger.info("wrapped: %d streams", summary["streams"])
+    body = json.dumps(summary, default=str, ensure_ascii=False)
+    return func.HttpResponse(body, mimetype="application/json", charset="utf-8")
+
+
+@app.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def report(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/report?... (as /api/wrapped): the listening report, one self-contained HTML page."""
+    try:
+        page = stages.report_page(SETTINGS, req.params)
+    except ValueError as error:
+        return _period_error(error)
+    except stages.WarehouseUnavailable as error:
+        return _unavailable(error)
+    logger.info("report: %d bytes", len(page))
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8")

@@ -10,6 +10,7 @@ properties (`DataLake__blobServiceUri`, `DataLake__queueServiceUri`, `DataLake__
 from __future__ import annotations
 
 import os
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,6 +42,9 @@ class Settings:
     synapse_server: str | None = None
     synapse_database: str | None = None
 
+    # The listener's home time zone (IANA name): local dates and hours of every figure.
+    user_time_zone: str = "UTC"
+
     # Pseudonymous user ids are a keyed hash; the key lives outside code and logs.
     user_id_key: str | None = field(default=None, repr=False)
 
@@ -66,6 +70,13 @@ class Settings:
         source = get("BLOB_TRIGGER_SOURCE") or EVENT_GRID
         if source not in (EVENT_GRID, POLLING):
             raise ValueError(f"BLOB_TRIGGER_SOURCE must be {EVENT_GRID} or {POLLING}, not {source!r}")
+        time_zone = get("USER_TIME_ZONE") or "UTC"
+        try:
+            zoneinfo.ZoneInfo(time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"USER_TIME_ZONE must be an IANA time zone such as Europe/Berlin, not {time_zone!r}"
+            ) from None
         warehouse = get("WAREHOUSE") or ("synapse" if synapse_server else "duckdb")
         if warehouse not in ("duckdb", "synapse"):
             raise ValueError(f"WAREHOUSE must be duckdb or synapse, not {warehouse!r}")
@@ -79,6 +90,7 @@ class Settings:
             warehouse=warehouse,
             synapse_server=synapse_server,
             synapse_database=get("SYNAPSE_DATABASE"),
+            user_time_zone=time_zone,
             user_id_key=get("USER_ID_KEY"),
             extract_schedule=get("EXTRACT_SCHEDULE") or DEFAULT_EXTRACT_SCHEDULE,
             spotify_client_id=get("SPOTIFY_CLIENT_ID"),
@@ -108,6 +120,7 @@ APP_SETTING_NAMES = (
     "SYNAPSE_SERVER",
     "SYNAPSE_DATABASE",
     "USER_ID_KEY",
+    "USER_TIME_ZONE",
     "EXTRACT_SCHEDULE",
     "SPOTIFY_CLIENT_ID",
     "SPOTIFY_CLIENT_SECRET",

@@ -1,7 +1,7 @@
 """Benchmark: ingest a generated extended export from zip to a queryable warehouse.
 
 Prints, for the README:
-- the wall time of `pipeline.ingest` (upload → raw → curated → queue → load into DuckDB) on a
+- the wall time of `pipeline.chain.ingest` (upload → raw → curated → queue → load into DuckDB) on a
   300 000-stream export, against a bare orjson parse of the same zip's JSON measured in the same
   run (target: within 1.5x);
 - peak RSS of the ingest for growing exports with the same file size (target: ≤ 400 MB, flat);
@@ -35,7 +35,7 @@ INGEST = """
 import json, resource, sys, time
 from pathlib import Path
 import pyarrow, duckdb  # loaded before the clock starts: the baseline's imports are not timed either
-from pipeline import ingest
+from pipeline.chain import ingest
 from settings import Settings
 settings = Settings(lake_dir=Path(sys.argv[2]))
 t = time.perf_counter()

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from contracts.layout import DEFAULT_USER, USER_LABEL
 from settings import Settings
+
+if TYPE_CHECKING:
+    from load.local_time import HomeZone
+    from load.wrapped import Period
 
 
 class UserError(Exception):
@@ -24,6 +29,33 @@ def add_user_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--user", default=DEFAULT_USER, metavar="NAME", help=f"whose history (default {DEFAULT_USER!r})"
     )
+
+
+def add_period_options(parser: argparse.ArgumentParser) -> None:
+    """--from/--to, --year, --month (local dates) and --tz, as `wrapped` and `report` take them."""
+    parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day, inclusive")
+    parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day, inclusive")
+    parser.add_argument("--year", metavar="YYYY", help="a whole year (instead of --from/--to)")
+    parser.add_argument("--month", metavar="YYYY-MM", help="a whole month (instead of --from/--to)")
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="your home time zone, an IANA name such as Europe/Berlin (default USER_TIME_ZONE, else UTC);"
+        " dates and hours are local to it",
+    )
+
+
+def period_from(args: argparse.Namespace) -> tuple[Period, HomeZone]:
+    """The period and home zone the command line asks for (one-line UserError when it is wrong)."""
+    from load.local_time import HomeZone  # lazy: other commands stay fast
+    from load.wrapped import Period
+
+    try:
+        period = Period.parse(args.date_from, args.date_to, args.year, args.month)
+        home = HomeZone.of(args.tz or settings_from(args).user_time_zone)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    return period, home
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

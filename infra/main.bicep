@@ -31,6 +31,9 @@ param clientIpAddress string = ''
 @description('NCRONTAB (UTC on Flex) for the Spotify Web API extract; hourly is recommended: 0 0 * * * *.')
 param extractSchedule string = '0 0 6 * * *'
 
+@description('Your home time zone (IANA name, e.g. Europe/Berlin): local dates and hours in the views and reports.')
+param userTimeZone string = 'UTC'
+
 @description('Spotify app client id (not a secret).')
 param spotifyClientId string = ''
 
@@ -176,6 +179,7 @@ module functionApp 'app/function.bicep' = {
     synapseServer: synapse.outputs.sqlServer
     synapseDatabase: synapse.outputs.sqlPoolName
     extractSchedule: extractSchedule
+    userTimeZone: userTimeZone
     spotifyClientId: spotifyClientId
     spotifyClientSecretUri: keyVault.outputs.spotifyClientSecretUri
     spotifyRefreshTokenUri: keyVault.outputs.spotifyRefreshTokenUri

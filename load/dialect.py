@@ -8,6 +8,7 @@ TOP/LIMIT, table options, and how staged files get into a staging table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import ClassVar
 
 from load.tables import BIGINT, BOOL, DATE, INT, STRING, TIMESTAMP, Column, Table
@@ -44,6 +45,25 @@ class Dialect:
         raise NotImplementedError
 
     def add_seconds(self, expr: str, seconds: int) -> str:
+        raise NotImplementedError
+
+    def add_minutes(self, expr: str, minutes: str) -> str:
+        """`expr` (a timestamp) plus `minutes`, an integer SQL expression."""
+        raise NotImplementedError
+
+    def minus_seconds(self, expr: str, seconds: str) -> str:
+        """`expr` (a timestamp) minus `seconds`, an integer SQL expression."""
+        raise NotImplementedError
+
+    def seconds_between(self, start: str, end: str) -> str:
+        """Whole seconds from `start` to `end` (timestamps)."""
+        raise NotImplementedError
+
+    def date_lit(self, day: date) -> str:
+        raise NotImplementedError
+
+    def add_days(self, expr: str, days: int) -> str:
+        """`expr` (a date) plus a whole number of days."""
         raise NotImplementedError
 
     def int_div(self, a: str, b: str) -> str:
@@ -127,6 +147,22 @@ class Dialect:
     def create_view(self, name: str, body: str, exists: bool) -> str:
         raise NotImplementedError
 
+    def value_lit(self, value: object) -> str:
+        """A Python value (str, int, datetime, None) as a literal of this dialect."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, datetime):
+            return self.timestamp_lit(value.isoformat(sep="T", timespec="milliseconds"))
+        return self.lit(str(value))
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+        """INSERT statements for literal rows (reference data), a bounded number of rows each."""
+        raise NotImplementedError
+
     begin = "BEGIN TRANSACTION"
     commit = "COMMIT"
     rollback = "ROLLBACK"
@@ -157,6 +193,21 @@ class DuckDBDialect(Dialect):
 
     def add_seconds(self, expr: str, seconds: int) -> str:
         return f"({expr} + INTERVAL ({seconds}) SECOND)"
+
+    def add_minutes(self, expr: str, minutes: str) -> str:
+        return f"({expr} + to_minutes(CAST({minutes} AS BIGINT)))"
+
+    def minus_seconds(self, expr: str, seconds: str) -> str:
+        return f"({expr} - to_seconds(CAST({seconds} AS BIGINT)))"
+
+    def seconds_between(self, start: str, end: str) -> str:
+        return f"date_diff('second', {start}, {end})"
+
+    def date_lit(self, day: date) -> str:
+        return f"DATE {self.lit(day.isoformat())}"
+
+    def add_days(self, expr: str, days: int) -> str:
+        return f"CAST({expr} + INTERVAL ({int(days)}) DAY AS DATE)"
 
     def int_div(self, a: str, b: str) -> str:
         return f"({a}) // ({b})"
@@ -244,6 +295,15 @@ class DuckDBDialect(Dialect):
     def create_view(self, name: str, body: str, exists: bool) -> str:
         return f"CREATE OR REPLACE VIEW {self.table(name)} AS {body}"
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+        statements = []
+        for start in range(0, len(rows), 2000):
+            values = ", ".join(
+                "(" + ", ".join(self.value_lit(v) for v in row) + ")" for row in rows[start : start + 2000]
+            )
+            statements.append(f"INSERT INTO {self.table(table)} ({self.cols(columns)}) VALUES {values}")
+        return statements
+
 
 def _winners(name: str) -> str:
     """DuckDB: the table holding a derived staging's dedupe winners."""
@@ -287,6 +347,21 @@ class TSqlDialect(Dialect):
 
     def add_seconds(self, expr: str, seconds: int) -> str:
         return f"DATEADD(second, {seconds}, {expr})"
+
+    def add_minutes(self, expr: str, minutes: str) -> str:
+        return f"DATEADD(minute, {minutes}, {expr})"
+
+    def minus_seconds(self, expr: str, seconds: str) -> str:
+        return f"DATEADD(second, -CAST({seconds} AS INT), {expr})"
+
+    def seconds_between(self, start: str, end: str) -> str:
+        return f"DATEDIFF(second, {start}, {end})"
+
+    def date_lit(self, day: date) -> str:
+        return f"CAST({self.lit(day.isoformat())} AS DATE)"
+
+    def add_days(self, expr: str, days: int) -> str:
+        return f"DATEADD(day, {int(days)}, {expr})"
 
     def int_div(self, a: str, b: str) -> str:
         return f"({a}) / ({b})"  # integer operands: integer division
@@ -347,6 +422,16 @@ class TSqlDialect(Dialect):
     def create_view(self, name: str, body: str, exists: bool) -> str:
         # No CREATE OR ALTER on dedicated pools: the caller knows whether the view exists.
         return f"{'ALTER' if exists else 'CREATE'} VIEW {self.table(name)} AS {body}"
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+        # Dedicated pools take one row per VALUES: a batch is INSERT ... SELECT ... UNION ALL ...
+        statements = []
+        for start in range(0, len(rows), 500):
+            selects = " UNION ALL ".join(
+                "SELECT " + ", ".join(self.value_lit(v) for v in row) for row in rows[start : start + 500]
+            )
+            statements.append(f"INSERT INTO {self.table(table)} ({self.cols(columns)}) {selects}")
+        return statements
 
     begin = "BEGIN TRANSACTION"
     commit = "COMMIT TRANSACTION"

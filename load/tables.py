@@ -46,6 +46,8 @@ _LENGTHS = {
     "reason": 400,
     "path": 400,
     "dataset": 32,
+    "zone": 64,
+    "country": 8,
 }
 _DEFAULT_LENGTH = 500  # names and titles
 
@@ -178,6 +180,29 @@ TABLES: tuple[Table, ...] = (
             Column("loaded_at", TIMESTAMP, False),
         ),
     ),
+    # Reference data from the tz database (load.time_zones), the same rows in every warehouse:
+    # local time is a stream's UTC end time plus the offset of its zone at that instant.
+    Table(
+        name="ref_zone_offset",
+        columns=(
+            Column("zone", STRING, False, _LENGTHS["zone"]),
+            Column("valid_from", TIMESTAMP, False),  # UTC, inclusive
+            Column("valid_to", TIMESTAMP, False),  # UTC, exclusive
+            Column("offset_minutes", INT, False),
+        ),
+        distribution="REPLICATE",
+        clustered_index=("zone", "valid_from"),
+    ),
+    # Countries with exactly one zone in zone.tab: a stream there is in that zone's local time.
+    Table(
+        name="ref_country_zone",
+        columns=(
+            Column("country", STRING, False, _LENGTHS["country"]),
+            Column("zone", STRING, False, _LENGTHS["zone"]),
+        ),
+        distribution="REPLICATE",
+        clustered_index=("country",),
+    ),
 )
 
 # The warehouse's own settings (the schema version): not part of the loaded schema above.
@@ -189,6 +214,8 @@ META = Table(
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 TABLE_BY_DATASET: dict[str, Table] = {t.dataset: t for t in TABLES if t.dataset}
 LOAD_FILE = TABLE_BY_NAME["load_file"]
+ZONE_OFFSET = TABLE_BY_NAME["ref_zone_offset"]
+COUNTRY_ZONE = TABLE_BY_NAME["ref_country_zone"]
 
 # Every curated dataset has exactly one table: a new dataset must be placed here before it loads.
 if set(TABLE_BY_DATASET) != set(DATASETS):

@@ -12,11 +12,12 @@ stages import their packages when they run: pyarrow, duckdb and spotipy stay out
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from extract.export.errors import UploadRefused
+from load.errors import WarehouseUnavailable
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -25,14 +26,19 @@ if TYPE_CHECKING:
     from extract.spotify.client import SpotifyClient
     from extract.spotify.report import ExtractReport
     from load.loader import LoadResult
+    from load.local_time import HomeZone
+    from load.wrapped import Period
 
 __all__ = [
     "UploadRefused",
+    "WarehouseUnavailable",
     "accept_upload",
     "curate_raw",
     "load_curated",
     "missing_catalog_ids",
+    "report_page",
     "run_extract",
+    "summary_for_request",
 ]
 
 
@@ -106,3 +112,42 @@ def run_extract(
         catalog_budget=catalog_budget,
         pace=pace,
     )
+
+
+def listening_summary(
+    settings: Settings, user: str, period: Period, home: HomeZone, top: int = 10
+) -> dict[str, Any]:
+    """The Wrapped summary of one user's listening in a period, local to `home` (load.wrapped)."""
+    from load.warehouse import open_warehouse  # lazy: keeps function_app light
+    from load.wrapped import wrapped
+    from storage import open_lake
+    from transform.pseudonym import user_id, user_id_key
+
+    key = user_id_key(open_lake(settings), settings)
+    with open_warehouse(settings) as warehouse:
+        summary = wrapped(warehouse, user_id(user, key), period, home, top)
+    return {"from": period.first, "to": period.last, **summary}
+
+
+def summary_for_request(settings: Settings, params: Mapping[str, str]) -> dict[str, Any]:
+    """GET /api/wrapped?from=&to=&year=&month=&tz=&user=&top= : the summary (ValueError for a bad one)."""
+    from contracts.layout import DEFAULT_USER, USER_LABEL  # lazy: keeps function_app light
+    from load.local_time import HomeZone
+    from load.wrapped import Period
+
+    user = params.get("user") or DEFAULT_USER
+    if not USER_LABEL.fullmatch(user):
+        raise ValueError(f"user must be 1-64 letters, digits, '.', '_' or '-', not {user!r}")
+    top = params.get("top") or "10"
+    if not top.isdigit() or not 1 <= int(top) <= 100:
+        raise ValueError(f"top must be a whole number from 1 to 100, not {top!r}")
+    period = Period.parse(params.get("from"), params.get("to"), params.get("year"), params.get("month"))
+    home = HomeZone.of(params.get("tz") or settings.user_time_zone)
+    return listening_summary(settings, user, period, home, int(top))
+
+
+def report_page(settings: Settings, params: Mapping[str, str]) -> str:
+    """GET /api/report?... : the summary as the self-contained HTML report (ValueError for a bad query)."""
+    from report.html import render_page  # lazy: keeps function_app light (vl-convert draws here)
+
+    return render_page(summary_for_request(settings, params))

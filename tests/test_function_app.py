@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import azure.functions as func
 import pytest
 from azure.functions import TimerRequest
 from azure.functions.queue import QueueMessage
@@ -36,8 +37,18 @@ def indexed():
     }
 
 
-def test_the_host_indexes_four_functions_with_their_bindings(indexed):
-    assert set(indexed) == {"accept_upload", "curate_raw", "load_curated", "extract_spotify"}
+def test_the_host_indexes_six_functions_with_their_bindings(indexed):
+    assert set(indexed) == {
+        "accept_upload",
+        "curate_raw",
+        "load_curated",
+        "extract_spotify",
+        "wrapped",
+        "report",
+    }
+    for name in ("wrapped", "report"):
+        trigger = next(b for b in indexed[name]["bindings"] if b["type"] == "httpTrigger")
+        assert (trigger["route"], trigger["methods"], trigger["authLevel"]) == (name, ["GET"], "FUNCTION")
     (upload,) = indexed["accept_upload"]["bindings"]
     assert (upload["type"], upload["path"], upload["connection"]) == (
         "blobTrigger",
@@ -208,3 +219,62 @@ def test_the_timer_pulls_into_raw_and_later_runs_enrich_what_the_triggers_loaded
     fire_triggers()
     assert fake.catalog_requests() == 0
     assert counts(settings, tables) == after
+
+
+@pytest.fixture
+def sample_app(folder_settings, monkeypatch):
+    """The app on a folder lake holding the hand-computable export, home zone Europe/Berlin."""
+    from pipeline.chain import ingest
+
+    settings = replace(folder_settings, user_time_zone="Europe/Berlin")
+    export = folder_settings.lake_dir.parent / "export.zip"
+    export.write_bytes(small_export())
+    ingest(settings, export, "me")
+    monkeypatch.setattr(function_app, "SETTINGS", settings)
+    return settings
+
+
+def get(route: str, **params) -> func.HttpResponse:
+    request = func.HttpRequest(method="GET", url=f"/api/{route}", params=params, body=b"")
+    return handler(route)(req=request)
+
+
+def test_the_wrapped_endpoint_answers_the_summary_as_json_in_the_apps_zone(sample_app):
+    answer = get("wrapped", **{"from": "2024-01-01", "to": "2024-01-02"})
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    summary = json.loads(answer.get_body())
+    # 2023-12-31 23:59 UTC (an account-data row: no country, so the home zone) is 00:59 on New Year's
+    # Day in Berlin: three streams, where UTC dates give two.
+    assert (summary["time_zone"], summary["streams"], summary["plays"]) == ("Europe/Berlin", 3, 2)
+    tokyo = json.loads(get("wrapped", tz="Asia/Tokyo").get_body())
+    assert tokyo["time_zone"] == "Asia/Tokyo" and tokyo["streams"] == EXPECTED["streams"]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"from": "2024-1-5"}, "--from must be a date"),
+        ({"tz": "Mars/Olympus"}, "unknown time zone"),
+        ({"user": "../x"}, "user must be"),
+        ({"top": "0"}, "top must be"),
+    ],
+)
+def test_a_bad_query_is_a_400_with_one_line(sample_app, params, reason):
+    answer = get("wrapped", **params)
+    assert answer.status_code == 400
+    error = json.loads(answer.get_body())["error"]
+    assert reason in error and "\n" not in error
+
+
+def test_the_report_endpoint_serves_the_self_contained_page(sample_app):
+    answer = get("report", year="2024")
+    assert answer.status_code == 200 and answer.mimetype == "text/html"
+    page = answer.get_body().decode("utf-8")
+    assert page.startswith("<!doctype html>") and 'data-figure="streams">4<' in page and "<svg" in page
+    assert get("report", month="2024-13").status_code == 400
+
+
+def test_an_unreachable_warehouse_is_a_503_not_a_crash(sample_app, monkeypatch):
+    monkeypatch.setattr(function_app, "SETTINGS", replace(sample_app, warehouse="synapse"))
+    answer = get("wrapped")
+    assert answer.status_code == 503 and "SYNAPSE_SERVER is not set" in json.loads(answer.get_body())["error"]

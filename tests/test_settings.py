@@ -48,3 +48,11 @@ def test_secrets_stay_out_of_repr():
 def test_settings_cannot_be_changed_after_reading():
     with pytest.raises(AttributeError):
         Settings().warehouse = "synapse"
+
+
+def test_the_home_time_zone_is_read_and_an_unknown_one_is_one_line():
+    assert Settings.from_env({}).user_time_zone == "UTC"
+    assert Settings.from_env({"USER_TIME_ZONE": " Europe/Berlin "}).user_time_zone == "Europe/Berlin"
+    with pytest.raises(ValueError, match="USER_TIME_ZONE must be an IANA time zone") as raised:
+        Settings.from_env({"USER_TIME_ZONE": "Berlin"})
+    assert "\n" not in str(raised.value)

@@ -16,6 +16,7 @@ param deploymentContainerName string
 param synapseServer string
 param synapseDatabase string
 param extractSchedule string
+param userTimeZone string = 'UTC'
 param spotifyClientId string = ''
 param spotifyClientSecretUri string = ''
 param spotifyRefreshTokenUri string = ''
@@ -154,6 +155,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'EXTRACT_SCHEDULE'
           value: extractSchedule
+        }
+        {
+          name: 'USER_TIME_ZONE'
+          value: userTimeZone
         }
         {
           name: 'SPOTIFY_CLIENT_ID'

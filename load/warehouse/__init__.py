@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from load.local_time import HomeZone
 from load.warehouse.base import Warehouse, check_curated_file, check_parquet_schema
 from load.warehouse.duckdb import WAREHOUSE_FILE, DuckDBWarehouse
 from settings import Settings
@@ -40,7 +41,7 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
     else:
         warehouse = DuckDBWarehouse(Path(settings.lake_dir) / WAREHOUSE_FILE)
     try:
-        warehouse.ensure_schema()
+        warehouse.ensure_schema(HomeZone.of(settings.user_time_zone))
         yield warehouse
     finally:
         warehouse.close()

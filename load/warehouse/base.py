@@ -11,8 +11,9 @@ missing or the schema's DDL differs from the version stored in `warehouse_meta`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
@@ -24,14 +25,17 @@ from contracts.datasets import DATASETS
 from contracts.layout import CURATED_CONTAINER
 from load.dialect import Dialect
 from load.errors import LoadError
+from load.local_time import HOME_COUNTRY_KEY, HOME_ZONE_KEY, HomeZone
 from load.plan import Statement, schema_statements, schema_version, should_run
-from load.tables import META, TABLES
+from load.tables import COUNTRY_ZONE, META, TABLES, ZONE_OFFSET, Table
+from load.time_zones import TZDATA_VERSION, UTC_NAME, country_zones, zone_offsets
 from load.views import VIEWS
 from storage.lake import Lake, LakeError
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION_KEY = "schema_version"
+TZDATA_KEY = "tzdata_version"
 
 # kind -> ids seen in the facts/bridges but missing from the dimension (the enrichment backlog)
 _UNENRICHED = {
@@ -63,29 +67,70 @@ class Warehouse:
         raise NotImplementedError
 
     # -- shared behaviour -------------------------------------------------------------------
-    def ensure_schema(self) -> None:
-        """Create what is missing; redefine the views only when the schema's DDL changed."""
+    def ensure_schema(self, home: HomeZone | None = None) -> None:
+        """Create what is missing, redefine the views only when the schema's DDL changed, refill the
+        time-zone reference data when tzdata changed, and record the home zone the views use."""
+        home = home or HomeZone.of(UTC_NAME)
         existing = {name.lower() for name in self.existing_objects()}
+        meta = self.meta() if META.name in existing else {}
         version = schema_version(self.dialect)
         wanted = {t.name for t in TABLES} | {v.name for v in VIEWS} | {META.name}
-        if wanted <= existing and self.stored_schema_version() == version:
-            return
-        if META.name not in existing:
-            self.run(self.dialect.create_table(META))
-        for sql in schema_statements(self.dialect, existing):
-            self.run(sql)
-        d, key, meta = self.dialect, self.dialect.lit(SCHEMA_VERSION_KEY), self.dialect.table(META.name)
-        self.run(f"DELETE FROM {meta} WHERE {d.ident('name')} = {key}")
-        self.run(f"INSERT INTO {meta} ({d.cols(['name', 'value'])}) VALUES ({key}, {d.lit(version)})")
-        logger.info("warehouse schema defined (version %s)", version)
+        changes: dict[str, str] = {}
+        if not (wanted <= existing and meta.get(SCHEMA_VERSION_KEY) == version):
+            if META.name not in existing:
+                self.run(self.dialect.create_table(META))
+            for sql in schema_statements(self.dialect, existing):
+                self.run(sql)
+            changes[SCHEMA_VERSION_KEY] = version
+            logger.info("warehouse schema defined (version %s)", version)
+        if meta.get(TZDATA_KEY) != TZDATA_VERSION:
+            self._load_time_zones()
+            changes[TZDATA_KEY] = TZDATA_VERSION
+        if (meta.get(HOME_ZONE_KEY), meta.get(HOME_COUNTRY_KEY)) != (home.zone, home.country):
+            changes |= {HOME_ZONE_KEY: home.zone, HOME_COUNTRY_KEY: home.country}
+        if changes:
+            self.set_meta(changes)
+
+    def meta(self) -> dict[str, str]:
+        """The warehouse's own settings (warehouse_meta): schema version, tzdata version, home zone."""
+        d = self.dialect
+        return dict(self.query(f"SELECT {d.cols(['name', 'value'])} FROM {d.table(META.name)}"))
 
     def stored_schema_version(self) -> str | None:
+        return self.meta().get(SCHEMA_VERSION_KEY)
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        d, meta = self.dialect, self.dialect.table(META.name)
+        keys = ", ".join(d.lit(k) for k in values)
+        with self._transaction():
+            self.run(f"DELETE FROM {meta} WHERE {d.ident('name')} IN ({keys})")
+            self.insert_rows(META, list(values.items()))
+
+    def _load_time_zones(self) -> None:
+        """Replace the reference rows of load.time_zones (tzdata changed, or a new warehouse)."""
         d = self.dialect
-        rows = self.query(
-            f"SELECT {d.ident('value')} FROM {d.table(META.name)}"
-            f" WHERE {d.ident('name')} = {d.lit(SCHEMA_VERSION_KEY)}"
-        )
-        return rows[0][0] if rows else None
+        offsets = [(r.zone, r.valid_from, r.valid_to, r.offset_minutes) for r in zone_offsets()]
+        with self._transaction():
+            for table in (ZONE_OFFSET, COUNTRY_ZONE):
+                self.run(f"DELETE FROM {d.table(table.name)}")
+            self.insert_rows(ZONE_OFFSET, offsets)
+            self.insert_rows(COUNTRY_ZONE, sorted(country_zones().items()))
+        logger.info("time-zone reference data from tzdata %s: %d offsets", TZDATA_VERSION, len(offsets))
+
+    def insert_rows(self, table: Table, rows: Sequence[Sequence[object]]) -> None:
+        """Insert literal rows (reference data, settings) into `table`, in its column order."""
+        for sql in self.dialect.insert_rows(table.name, table.column_names, rows):
+            self.run(sql)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.run(self.dialect.begin)
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        self.run(self.dialect.commit)
 
     def execute(self, statements: Sequence[Statement]) -> dict[str, int]:
         """Run a rendered plan; returns the captured counts. On error: rollback, cleanup, raise."""

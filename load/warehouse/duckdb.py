@@ -7,12 +7,14 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from contracts.layout import CURATED_CONTAINER
 from contracts.text import one_line
 from load.dialect import DUCKDB
 from load.errors import LoadError, WarehouseUnavailable
 from load.plan import Statement
+from load.tables import Table
 from load.warehouse.base import Warehouse, check_parquet_schema
 from storage.lake import Lake, LakeError
 
@@ -45,6 +47,16 @@ class DuckDBWarehouse(Warehouse):
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self.connection.execute(sql, list(params)).fetchall()
+
+    def insert_rows(self, table: Table, rows: Sequence[Sequence[object]]) -> None:
+        # Thousands of reference rows: through Arrow, not as SQL text (13 000 rows: 2 s -> 0.05 s).
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(table.columns)
+        data = pa.table({c.name: list(values) for c, values in zip(table.columns, columns, strict=True)})
+        self.connection.register("_rows", data)
+        try:
+            self.run(f"INSERT INTO {self.dialect.table(table.name)} SELECT * FROM _rows")
+        finally:
+            self.connection.unregister("_rows")
 
     def existing_objects(self) -> set[str]:
         rows = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")

@@ -28,6 +28,7 @@ from contracts.layout import CURATED_CONTAINER
 from contracts.text import one_line
 from load.dialect import TSQL
 from load.errors import LoadError, WarehouseUnavailable
+from load.local_time import HomeZone
 from load.plan import Statement
 from load.warehouse.base import Warehouse, check_curated_file
 from settings import Settings
@@ -304,9 +305,10 @@ class SynapseWarehouse(Warehouse):
         )
         return {row[0] for row in rows}
 
-    def ensure_schema(self) -> None:
+    def ensure_schema(self, home: HomeZone | None = None) -> None:
+        base_ensure = super().ensure_schema
         retry_or_unavailable(
-            super().ensure_schema,
+            lambda: base_ensure(home),
             "creating the tables and views",
             self.db_errors,
             before_retry=self.reconnect,

@@ -7,6 +7,7 @@ JSON report instead of trusting the exit code.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import subprocess
@@ -19,8 +20,6 @@ CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 # An inline suppression inside a resource body: `// checkov:skip=CKV_AZURE_35: why`.
 SKIP_LINE = re.compile(r"//\s*checkov:skip=([A-Z0-9_]+)(.*)$")
 MIN_REASON_LENGTH = 30
-# One checkov run (10 s) for the whole module: keep its tests on one worker.
-pytestmark = pytest.mark.xdist_group("checkov")
 
 
 def _pinned_version() -> str:
@@ -30,7 +29,19 @@ def _pinned_version() -> str:
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+def report(tmp_path_factory) -> dict[str, Any]:
+    """checkov's report of infra/: one run (~7 s) for the whole test session, whichever worker asks
+    first; the others wait for it (pytest-xdist's recipe: a lock in the session's shared temp dir)."""
+    shared = tmp_path_factory.getbasetemp().parent
+    with (shared / "checkov.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cached = shared / "checkov-report.json"
+        if not cached.exists():
+            cached.write_text(json.dumps(_run_checkov()))
+        return json.loads(cached.read_text())
+
+
+def _run_checkov() -> dict[str, Any]:
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV.relative_to(ROOT)} is missing: run `make install-dev` (creates .venv-checkov)")
     done = subprocess.run(

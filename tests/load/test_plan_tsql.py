@@ -18,9 +18,10 @@ from sqlglot import exp
 
 from contracts.load_message import CuratedFile, LoadMessage
 from load.dialect import DUCKDB, TSQL
+from load.local_time import HomeZone
 from load.plan import build_plan, dry_run_tag, group_curated, render_plan, schema_statements, synapse_script
-from load.tables import TABLES
-from load.wrapped import _filters, queries
+from load.tables import TABLE_BY_DATASET, TABLES
+from load.wrapped import Period, queries
 from tests.load.curated_rows import strip_synapse_options
 
 ALL_DATASETS = LoadMessage(
@@ -38,9 +39,10 @@ def tsql_statements() -> list[str]:
     statements = schema_statements(TSQL)
     statements += schema_statements(TSQL, existing={t.name for t in TABLES} | {"v_music_stream"})
     statements += [s.sql for s in render_plan(plan, TSQL, URL.format)]
+    home = HomeZone.of("Europe/Berlin")
     for user in ("u", None):
-        filters, _ = _filters(user, None, None)
-        statements += list(queries(TSQL, filters, 10).values())
+        for period in (Period(), Period.parse(year="2024"), Period.parse("2024-03-01", "2024-03-31")):
+            statements += list(queries(TSQL, user, home, period, 10).values())
     return statements
 
 
@@ -104,7 +106,7 @@ def test_one_plan_renders_the_same_steps_in_both_dialects():
     assert not any(s.sql.startswith(("CREATE", "DROP", "IF ", "COPY")) for s in tsql[begin:commit])
 
     copies = [s.sql for s in tsql if s.sql.startswith("COPY INTO")]
-    assert len(copies) == len(TABLES) - 1  # one per dataset; the two streams files in one COPY
+    assert len(copies) == len(TABLE_BY_DATASET)  # one per dataset; the two streams files in one COPY
     assert copies[0] == (
         "COPY INTO dbo.stg_t1_streams_in FROM "
         "'https://acct.dfs.core.windows.net/curated/streams/u/up1/a.parquet', "
@@ -145,6 +147,6 @@ def test_group_curated_pairs_streams_with_their_rejects():
 def test_synapse_script_is_the_whole_plan():
     script = synapse_script(TSQL, [ALL_DATASETS], URL.format, "2024-02-01T00:00:00.000", ["header"])
     assert script.startswith("-- header\n")
-    assert script.count("CREATE TABLE dbo.") == len(TABLES) + 2 * (len(TABLES) - 1)  # targets + staging
+    assert script.count("CREATE TABLE dbo.") == len(TABLES) + 2 * len(TABLE_BY_DATASET)  # tables + staging
     assert "CREATE VIEW dbo.v_top_track AS" in script
     assert script.count("BEGIN TRANSACTION;") == 1 and script.count("COMMIT TRANSACTION;") == 1
