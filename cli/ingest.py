@@ -29,8 +29,18 @@ def _progress(line: str) -> None:
 
 def describe(name: str, summary) -> str:
     """The one-line summary of one ingested export."""
-    if summary.already_ingested and not summary.streams_accepted:
+    if summary.already_ingested and not (summary.streams_accepted or summary.chart_entries_accepted):
         return f"{name}: already ingested (same content), nothing changed"
+    finished = "accepted before, its load finished now: " if summary.already_ingested else ""
+    if summary.chart_parts:
+        return f"{name}: {finished}" + ", ".join(
+            [
+                f"{summary.chart_parts} chart parts",
+                f"{summary.chart_entries_accepted} chart entries accepted",
+                f"{summary.chart_duplicates_skipped} duplicates skipped",
+                f"{summary.records_set_aside} rows set aside",
+            ]
+        )
     parts = [
         f"{summary.files} files",
         f"{summary.streams_accepted} streams accepted",
@@ -39,7 +49,6 @@ def describe(name: str, summary) -> str:
     ]
     if summary.skipped_detail.get("video"):
         parts.append(f"{summary.skipped_detail['video']} video files skipped")
-    finished = "accepted before, its load finished now: " if summary.already_ingested else ""
     return f"{name}: {finished}" + ", ".join(parts)
 
 

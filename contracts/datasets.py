@@ -121,6 +121,41 @@ TOP_ITEMS = pa.schema(
     ]
 )
 
+# Spotify's public daily charts (contracts.charts): one row per entry, audio features when the file has them.
+CHART_ENTRIES = pa.schema(
+    [
+        pa.field("entry_key", pa.int64(), nullable=False),  # (date, region, chart, rank): contracts.charts
+        pa.field("chart_date", pa.date32(), nullable=False),
+        pa.field("region", pa.string(), nullable=False),  # as the file names it: "Argentina", "Global"
+        pa.field("country", pa.string()),  # ISO 3166 alpha-2, as conn_country; null for Global
+        pa.field("chart", pa.string(), nullable=False),  # top200 | viral50
+        pa.field("rank", pa.int32(), nullable=False),
+        pa.field("track_id", pa.string()),  # from the entry's open.spotify.com/track/<id> URL
+        pa.field("title", pa.string()),
+        pa.field("artist", pa.string()),
+        pa.field("streams", pa.int64()),  # the Viral 50 has none
+        pa.field("trend", pa.string()),  # SAME_POSITION | MOVE_UP | MOVE_DOWN | NEW_ENTRY
+        *(pa.field(name, pa.float64()) for name in ("danceability", "energy", "loudness", "speechiness")),
+        *(pa.field(name, pa.float64()) for name in ("acousticness", "instrumentalness", "liveness")),
+        pa.field("valence", pa.float64()),
+        pa.field("tempo", pa.float64()),
+        pa.field("key", pa.int32()),
+        pa.field("mode", pa.int32()),
+        pa.field("time_signature", pa.int32()),
+        pa.field("duration_ms", pa.int64()),
+        pa.field("origin", pa.string(), nullable=False),  # <upload-id>/<file name>
+        pa.field("record_index", pa.int64(), nullable=False),  # the row's number in its file (0: first row)
+    ]
+)
+# Chart rows that could not be read, with why (the set-aside rule, as for streams).
+CHART_REJECTS = pa.schema(
+    [
+        pa.field("origin", pa.string(), nullable=False),
+        pa.field("record_index", pa.int64(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+    ]
+)
+
 # dataset name (folder under curated/) -> schema
 DATASETS: dict[str, pa.Schema] = {
     "streams": STREAMS,
@@ -131,4 +166,6 @@ DATASETS: dict[str, pa.Schema] = {
     "track_artists": TRACK_ARTISTS,
     "artist_genres": ARTIST_GENRES,
     "top_items": TOP_ITEMS,
+    "chart_entries": CHART_ENTRIES,
+    "chart_rejects": CHART_REJECTS,
 }

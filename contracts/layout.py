@@ -3,8 +3,10 @@
     upload/      [<user>/]<file>                                    what a person (or the CLI) drops
     raw/         exports/<user>/<upload-id>/<kind>/<entry path>     an export's history files, unchanged
                  spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.json   Web API answers, as returned
+                 charts/<upload-id>/<name>                          a public chart file (.csv, .csv.gz)
     curated/     <dataset>/<user-id>/<upload-id>/<kind>/<entry path minus .json>.parquet
                  <dataset>[/<user-id>]/spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.parquet
+                 chart_entries|chart_rejects/<upload-id>/<name>/part-<n>.parquet
     quarantine/  <upload-id>/<file>, <upload-id>/reason.json        refused uploads
     state/       uploads/<user>/<upload-id>.json                    what an accepted upload landed
                  spotify/recently-played.json, spotify/enrichment.json, secrets/user-id.key
@@ -92,6 +94,7 @@ def upload_path(user: str, filename: str, content_hash: str) -> str:
 
 EXPORTS_PREFIX = "exports"
 API_PREFIX = "spotify-api"
+CHARTS_PREFIX = "charts"
 # Top items are snapshotted per time range: raw/spotify-api/top-<tracks|artists>/dt=D/<range>.json
 TOP_TIME_RANGES = ("short_term", "medium_term", "long_term")
 
@@ -166,6 +169,33 @@ class ApiFile:
         """The curated Parquet path of one dataset of this answer; per-user datasets under the user id."""
         stem = self.raw_path[: -len(".json")]
         return f"{dataset}/{user_id}/{stem}.parquet" if user_id else f"{dataset}/{stem}.parquet"
+
+
+@dataclass(frozen=True)
+class ChartFile:
+    """A landed public chart file: raw/charts/<upload-id>/<name> (charts.csv, charts.csv.gz)."""
+
+    upload_id: str
+    name: str
+
+    @property
+    def raw_path(self) -> str:
+        return f"{CHARTS_PREFIX}/{self.upload_id}/{self.name}"
+
+    @property
+    def origin(self) -> str:
+        return f"{self.upload_id}/{self.name}"
+
+    @classmethod
+    def parse(cls, path: str) -> ChartFile | None:
+        parts = path.split("/")
+        if len(parts) != 3 or parts[0] != CHARTS_PREFIX or not all(parts[1:]):
+            return None
+        return cls(parts[1], parts[2])
+
+    def curated_part(self, dataset: str, number: int) -> str:
+        """Part `number` of a dataset (chart_entries, chart_rejects) curated from this file."""
+        return f"{dataset}/{self.upload_id}/{self.name}/part-{number:05d}.parquet"
 
 
 # -- curated/ ----------------------------------------------------------------------------------

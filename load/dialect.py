@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import ClassVar
 
-from load.tables import BIGINT, BOOL, DATE, INT, STRING, TIMESTAMP, Column, Table
+from load.tables import BIGINT, BOOL, DATE, DOUBLE, INT, STRING, TIMESTAMP, Column, Table
 
 
 class Dialect:
@@ -177,6 +177,7 @@ class DuckDBDialect(Dialect):
         INT: "INTEGER",
         BOOL: "BOOLEAN",
         DATE: "DATE",
+        DOUBLE: "DOUBLE",
     }
 
     def ident(self, name: str) -> str:
@@ -321,6 +322,7 @@ class TSqlDialect(Dialect):
         INT: "INT",
         BOOL: "BIT",
         DATE: "DATE",
+        DOUBLE: "FLOAT",
     }
 
     def __init__(self, credential: str = "IDENTITY = 'Managed Identity'"):

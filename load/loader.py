@@ -36,15 +36,17 @@ logger = logging.getLogger(__name__)
 ROW_BUDGET = 300_000
 # Datasets whose merge gives the same result whether their messages load together or one by one.
 # Other datasets replace rows by key (the later message wins), so their messages load alone.
-BATCHABLE_DATASETS = frozenset({"streams", "rejects"})
+BATCHABLE_DATASETS = frozenset({"streams", "rejects", "chart_entries", "chart_rejects"})
 
 
 @dataclass(frozen=True)
 class LoadResult:
     streams_accepted: int = 0  # net new rows in fact_stream for the message's users
     duplicates_skipped: int = 0  # staged stream rows that were not new (exact or cross-source)
-    records_set_aside: int = 0  # staged reject rows
+    records_set_aside: int = 0  # staged reject rows (streams and chart rows)
     files: int = 0
+    chart_entries_accepted: int = 0  # net new rows in fact_chart_entry
+    chart_duplicates_skipped: int = 0  # staged chart entries already loaded (or twice in the files)
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,15 @@ def result_from_counts(counts: Mapping[str, int], files: int) -> LoadResult:
     """The load result from the numbers the plan captured (pure)."""
     staged = counts.get("staged:streams", 0)
     accepted = counts.get("after:streams", 0) - counts.get("before:streams", 0)
+    chart_staged = counts.get("staged:chart_entries", 0)
+    chart_accepted = counts.get("after:chart_entries", 0) - counts.get("before:chart_entries", 0)
     return LoadResult(
         streams_accepted=accepted,
         duplicates_skipped=staged - accepted,
-        records_set_aside=counts.get("staged:rejects", 0),
+        records_set_aside=counts.get("staged:rejects", 0) + counts.get("staged:chart_rejects", 0),
         files=files,
+        chart_entries_accepted=chart_accepted,
+        chart_duplicates_skipped=chart_staged - chart_accepted,
     )
 
 

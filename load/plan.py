@@ -427,8 +427,41 @@ def staged_name(tag: str, dataset: str) -> str:
     return f"stg_{tag}_{dataset}"
 
 
+@dataclass(frozen=True)
+class KeepFirstCopy:
+    """One row per key: of every copy, loaded or staged, the one with the smallest (origin,
+    record_index) is kept, whichever was loaded first, so messages may arrive in any order.
+
+    Only loaded rows whose `prune_by` (a date) lies in the staged range can share a key with a
+    staged row: the delete looks at those alone.
+    """
+
+    table: str
+    staging: str
+    key: str
+    columns: tuple[str, ...]
+    prune_by: str
+    phase = "txn"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        t, s, k, cols = d.table(self.table), d.table(self.staging), d.ident(self.key), d.cols(self.columns)
+        p, f = d.ident(self.prune_by), self.table
+        in_range = f"{f}.{p} BETWEEN (SELECT MIN(n.{p}) FROM {s} AS n) AND (SELECT MAX(n.{p}) FROM {s} AS n)"
+        earlier = f"(s.origin < {f}.origin OR (s.origin = {f}.origin AND s.record_index < {f}.record_index))"
+        return [
+            f"DELETE FROM {t} WHERE {in_range} AND EXISTS (SELECT 1 FROM {s} AS s"
+            f" WHERE s.{k} = {f}.{k} AND {earlier})",
+            f"INSERT INTO {t} ({cols}) SELECT {d.cols(self.columns, 's')} FROM {s} AS s"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {t} AS x WHERE x.{k} = s.{k})",
+        ]
+
+
 def _merge_step(table: Table, staging: str):
     names = table.column_names
+    if table.merge == "first_copy":
+        return KeepFirstCopy(
+            table=table.name, staging=staging, key=table.keys[0], columns=names, prune_by=str(table.prune_by)
+        )
     if table.merge == "streams":
         return MergeStreams(staging, names, table.name, beatable=f"beatable:{table.dataset}")
     if table.merge == "upsert_latest":
@@ -440,11 +473,12 @@ def _merge_step(table: Table, staging: str):
 
 def _dedupe_steps(table: Table, staged_in: str, staging: str) -> list:
     names = table.column_names
-    if table.merge == "streams":
-        # Same key, same stream: keep one, deterministically (smallest origin, as in MergeStreams).
-        # Most loads repeat no key: then the (costly) window is skipped for a plain copy.
+    if table.merge in ("streams", "first_copy"):
+        # Same key, same stream (or chart entry): keep one, deterministically (smallest origin, as
+        # in MergeStreams). Most loads repeat no key: then the (costly) window is skipped for a copy.
         repeated = f"repeated:{table.dataset}"
-        dedupe = Dedupe(staged_in, staging, names, partition=table.keys, order=("origin", "ts"))
+        order = ("origin", "ts") if table.merge == "streams" else ("origin", "record_index")
+        dedupe = Dedupe(staged_in, staging, names, partition=table.keys, order=order)
         return [CountRepeatedKeys(repeated, staged_in, table.keys), DedupeIfRepeated(dedupe, repeated)]
     return [_dedupe_step(table, staged_in, staging)]
 
@@ -485,7 +519,7 @@ def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at
     for table in tables:
         dataset = str(table.dataset)  # every table here loads a dataset (filtered above)
         staging, staged_in = staged_name(tag, dataset), staged_name(tag, dataset) + "_in"
-        derived = table.merge == "streams"  # filled by DedupeIfRepeated (see _dedupe_steps)
+        derived = table.merge in ("streams", "first_copy")  # filled by DedupeIfRepeated (_dedupe_steps)
         setup += [
             CreateStaging(staged_in, table.columns, external=True),
             CreateStaging(staging, table.columns, derived=derived),
@@ -501,6 +535,10 @@ def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at
             txn.append(Count("before:streams", table.name, users_in=staging, near=True, phase="txn"))
             txn.append(_merge_step(table, staging))
             txn.append(Count("after:streams", table.name, users_in=staging, near=True, phase="txn"))
+        elif table.merge == "first_copy":
+            txn.append(Count(f"before:{dataset}", table.name, phase="txn"))
+            txn.append(_merge_step(table, staging))
+            txn.append(Count(f"after:{dataset}", table.name, phase="txn"))
         else:
             txn.append(_merge_step(table, staging))
     txn.append(RecordFiles(entries, loaded_at))

@@ -16,6 +16,7 @@ from contracts.datasets import DATASETS
 
 # Logical column types, rendered per dialect by load.dialect.
 STRING, TIMESTAMP, BIGINT, INT, BOOL, DATE = "string", "timestamp", "bigint", "int", "bool", "date"
+DOUBLE = "double"
 
 # NVARCHAR(n) per string column. Ids: Spotify base62 (22), user_id (24 hex), stream_key (32 hex).
 # Names get room for long classical titles; a longer value fails the load loudly, never truncates.
@@ -48,6 +49,9 @@ _LENGTHS = {
     "dataset": 32,
     "zone": 64,
     "country": 8,
+    "region": 64,
+    "chart": 16,
+    "trend": 16,
 }
 _DEFAULT_LENGTH = 500  # names and titles
 
@@ -65,8 +69,9 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     dataset: str | None = None  # curated dataset loaded into it; None for bookkeeping
-    merge: str = "append"  # streams | replace | upsert_latest (see load.plan)
+    merge: str = "append"  # streams | first_copy | replace | upsert_latest (see load.plan)
     keys: tuple[str, ...] = ()  # replace: rows with these key values are replaced; upsert: the id
+    prune_by: str | None = None  # first_copy: a date column that bounds which loaded rows can match
     # Synapse physical design (load.dialect renders it; DuckDB ignores it).
     distribution: str = "ROUND_ROBIN"  # ROUND_ROBIN | REPLICATE | HASH(<column>)
     clustered_index: tuple[str, ...] = ()  # empty = HEAP
@@ -89,6 +94,8 @@ def _logical_type(arrow_type: pa.DataType) -> str:
         return BOOL
     if pa.types.is_date32(arrow_type):
         return DATE
+    if pa.types.is_float64(arrow_type):
+        return DOUBLE
     raise TypeError(f"no warehouse type for Arrow type {arrow_type}")
 
 
@@ -169,6 +176,18 @@ TABLES: tuple[Table, ...] = (
         merge="replace",
         keys=("user_id", "snapshot_date", "time_range", "item_type"),
     ),
+    # Spotify's public charts: ~26 million rows for 2017-2021. HASH(entry_key) spreads them and
+    # serves the load's anti-join; the clustered index serves the per-country, per-date queries.
+    _table(
+        "fact_chart_entry",
+        "chart_entries",
+        merge="first_copy",
+        keys=("entry_key",),
+        prune_by="chart_date",
+        distribution="HASH(entry_key)",
+        clustered_index=("country", "chart_date"),
+    ),
+    _table("chart_reject", "chart_rejects", merge="replace", keys=("origin",)),
     # Bookkeeping: which curated files are in the warehouse (the CLI loads only the others).
     Table(
         name="load_file",

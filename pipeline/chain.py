@@ -43,6 +43,9 @@ class IngestSummary:
     records_set_aside: int = 0
     already_ingested: int = 0
     skipped_detail: dict[str, int] = field(default_factory=dict)
+    chart_parts: int = 0
+    chart_entries_accepted: int = 0
+    chart_duplicates_skipped: int = 0
 
 
 def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
@@ -84,6 +87,8 @@ def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
                 summary.streams_accepted += outcome.result.streams_accepted
                 summary.duplicates_skipped += outcome.result.duplicates_skipped
                 summary.records_set_aside += outcome.result.records_set_aside
+                summary.chart_entries_accepted += outcome.result.chart_entries_accepted
+                summary.chart_duplicates_skipped += outcome.result.chart_duplicates_skipped
                 for message in outcome.messages:
                     queue.delete(by_message[id(message)])
     if failed:
@@ -178,6 +183,7 @@ def ingest(settings: Settings, export: Path, user: str, progress: Progress | Non
 
     accepted = stages.accept_upload(settings, name)
     summary.files = accepted.history_files
+    summary.chart_parts = accepted.chart_parts
     summary.skipped_detail = dict(accepted.skipped)
     if accepted.already_ingested:
         # Accepted before: its raw files are in place. Curating and loading them again is

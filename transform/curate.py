@@ -2,6 +2,7 @@
 
 raw/exports/<user>/<upload-id>/<kind>/<entry path>   privacy-export history (transform/history.py)
 raw/spotify-api/<endpoint>/dt=YYYY-MM-DD/<file>      Web API responses (transform/spotify_api.py)
+raw/charts/<upload-id>/<name>.csv                    public chart files (transform/charts.py)
 Anything else in raw/ is not ours to curate and is skipped (returns None).
 """
 
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from contracts.layout import API_PREFIX, EXPORTS_PREFIX, RAW_CONTAINER, in_container
+from contracts.layout import API_PREFIX, CHARTS_PREFIX, EXPORTS_PREFIX, RAW_CONTAINER, in_container
 from contracts.load_message import LoadMessage
 from settings import Settings
 from storage.lake import Lake
+from transform.charts import curate_chart_file
 from transform.history import curate_export_file, release_memory
 from transform.spotify_api import curate_api_file
 
@@ -28,5 +30,7 @@ def curate_raw_file(lake: Lake, name: str, settings: Settings) -> LoadMessage | 
         return curate_export_file(lake, path, settings)
     if path.startswith(f"{API_PREFIX}/"):
         return curate_api_file(lake, path, settings)
+    if path.startswith(f"{CHARTS_PREFIX}/"):
+        return curate_chart_file(lake, path)
     logger.info("raw %s: not a known raw layout, skipped", path)
     return None

@@ -34,13 +34,15 @@ from contracts.layout import (
     STATE_CONTAINER,
     UPLOAD_CONTAINER,
     USER_LABEL,
+    ChartFile,
     ExportFile,
     UploadName,
     manifest_path,
     quarantine_paths,
 )
 from contracts.text import one_line
-from contracts.vintages import VIDEO, classify_entry, record_problem, sniff_kind
+from contracts.vintages import HISTORY_KINDS, VIDEO, classify_entry, record_problem, sniff_kind
+from extract import charts
 from extract.export import zipguard
 from extract.export.errors import UploadRefused
 from storage.lake import Lake, StagedBlob, iter_chunks
@@ -62,6 +64,7 @@ class UploadResult:
     history_files: int  # history files landed
     skipped: dict[str, int]  # {"video": n, "other": m}: files counted but not landed
     already_ingested: bool  # True when this exact content was accepted before (nothing written)
+    chart_parts: int = 0  # parts of public chart files landed (raw/charts/...), when the upload held charts
 
 
 @dataclass(frozen=True)
@@ -112,32 +115,43 @@ def accept_upload(lake: Lake, name: str) -> UploadResult:
             with contextlib.ExitStack() as staging:
                 staged: list[StagedBlob] = []
 
-                def stage(file: HistoryFile) -> StagedBlob:
-                    blob = staging.enter_context(lake.stage(RAW_CONTAINER, _raw_path(user, upload_id, file)))
+                def stage_at(path: str) -> StagedBlob:
+                    blob = staging.enter_context(lake.stage(RAW_CONTAINER, path))
                     staged.append(blob)
                     return blob
 
-                landing = inspect_upload(stream, filename, limits, stage=stage)
+                chart_names = _land_charts(
+                    stream, filename, limits, lambda n: stage_at(ChartFile(upload_id, n).raw_path)
+                )
+                if chart_names is None:
+                    landing = inspect_upload(
+                        stream, filename, limits, stage=lambda f: stage_at(_raw_path(user, upload_id, f))
+                    )
+                    raw_paths = tuple(_raw_path(user, upload_id, file) for file in landing.files)
+                else:
+                    landing = Landing(files=(), skipped={VIDEO: 0, "other": 0})
+                    raw_paths = tuple(ChartFile(upload_id, n).raw_path for n in chart_names)
                 for blob in staged:
                     blob.commit()
         except UploadRefused as refused:
             _quarantine(lake, stream, upload_id, name, filename, refused.reason)
             logger.warning("upload %s refused: %s", upload_id, refused.reason)
             raise UploadRefused(refused.reason, upload_id) from None
-    raw_paths = tuple(_raw_path(user, upload_id, file) for file in landing.files)
     result = UploadResult(
         upload_id=upload_id,
         user=user,
         raw_paths=raw_paths,
-        history_files=len(raw_paths),
+        history_files=len(landing.files),
         skipped=landing.skipped,
         already_ingested=False,
+        chart_parts=len(raw_paths) - len(landing.files),
     )
     _write_manifest(lake, result, path)
     logger.info(
-        "upload %s accepted: %d history files landed, %d video and %d other files skipped",
+        "upload %s accepted: %d history files and %d chart parts landed, %d video and %d other files skipped",
         upload_id,
         result.history_files,
+        result.chart_parts,
         landing.skipped["video"],
         landing.skipped["other"],
     )
@@ -343,6 +357,36 @@ def check_history(
     return kind, has_valid
 
 
+def _land_charts(
+    stream: BinaryIO, filename: str, limits: zipguard.Limits, stage: Callable[[str], StagedBlob]
+) -> list[str] | None:
+    """Land the public chart files of an upload (extract.charts); None when it holds none."""
+    if charts.is_chart_file(stream):
+        return charts.land_file(stream, filename, limits, stage)
+    stream.seek(0)
+    if not zipfile.is_zipfile(stream):
+        stream.seek(0)
+        return None
+    stream.seek(0)
+    with zipguard.open_archive(stream) as archive:
+        entries = charts.chart_entries(archive)
+        if not entries:
+            return None
+        infos = archive.infolist()
+        if len(infos) > limits.entries:
+            raise UploadRefused(f"zip has {len(infos)} entries, more than the {limits.entries} allowed")
+        for info in infos:
+            if reason := zipguard.unsafe_entry_reason(info.filename):
+                raise UploadRefused(reason)
+        history = [i for i in infos if classify_entry(zipguard.entry_path(i.filename)) in (*HISTORY_KINDS,)]
+        if history:
+            raise UploadRefused(
+                "a zip holds a privacy export or chart files, not both: upload "
+                f"{zipguard.entry_path(history[0].filename)} and the charts separately"
+            )
+        return charts.land_zip(archive, entries, limits, stage)
+
+
 def _raw_path(user: str, upload_id: str, file: HistoryFile) -> str:
     if file.kind is None:
         raise AssertionError(f"{file.path}: staged before its kind was known")
@@ -368,6 +412,7 @@ def _read_manifest(lake: Lake, user: str, upload_id: str) -> UploadResult | None
         history_files=manifest["history_files"],
         skipped=dict(manifest["skipped"]),
         already_ingested=True,
+        chart_parts=manifest.get("chart_parts", 0),
     )
 
 
@@ -378,6 +423,7 @@ def _write_manifest(lake: Lake, result: UploadResult, name: str) -> None:
         "name": name,
         "raw_paths": list(result.raw_paths),
         "history_files": result.history_files,
+        "chart_parts": result.chart_parts,
         "skipped": result.skipped,
     }
     lake.write_bytes(STATE_CONTAINER, manifest_path(result.user, result.upload_id), orjson.dumps(manifest))

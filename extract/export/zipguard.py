@@ -21,6 +21,7 @@ MAX_ENTRY_BYTES = 256 << 20  # one history file is ~12 MB; a whole lifetime in o
 MAX_RATIO = 100  # JSON history compresses ~10x; 100x and beyond is a bomb, not a history file
 MAX_TOTAL_BYTES = 2 << 30  # all history files of one upload together, uncompressed
 MAX_ENTRIES = 10_000  # a real export has tens of files
+MAX_CHART_BYTES = 16 << 30  # one public chart file, uncompressed: the Kaggle charts.csv is 3.5 GB
 CHUNK_BYTES = 1 << 20
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -35,6 +36,7 @@ class Limits:
     ratio: int = MAX_RATIO
     total_bytes: int = MAX_TOTAL_BYTES
     entries: int = MAX_ENTRIES
+    chart_bytes: int = MAX_CHART_BYTES
 
 
 def describe_bytes(size: int) -> str:

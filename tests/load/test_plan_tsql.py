@@ -74,6 +74,7 @@ def test_synapse_tables_get_their_distribution_and_index():
             "DATETIME2",
             "BIGINT",
             "INT",
+            "FLOAT",
             "BIT",
             "DATE",
         }

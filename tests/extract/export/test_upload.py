@@ -214,6 +214,7 @@ def test_extended_zip_lands_history_files_unchanged(lake):
         "name": "alice/my_spotify_data.zip",
         "raw_paths": list(expected),
         "history_files": 3,
+        "chart_parts": 0,
         "skipped": {"video": 2, "other": 1},
     }
     assert lake.read_bytes(UPLOAD_CONTAINER, "alice/my_spotify_data.zip") == data  # left as it is
