@@ -1,7 +1,7 @@
 """The Azure Functions app (Python v2 model): a table of contents of the event chain.
 
 Each trigger unpacks its binding, calls one stage in pipeline/stages.py and logs one line. Heavy
-libraries (pyarrow, duckdb, pyodbc) are imported inside the stages, never here, so indexing and
+libraries (pyarrow, duckdb, pyodbc, scikit-learn) are imported inside the stages, never here, so indexing and
 cold start stay fast. Blob triggers take SDK-typed BlobClients: the host passes only the blob's
 name, and the stage streams the content itself instead of holding whole exports in memory.
 """
@@ -81,6 +81,13 @@ def extract_spotify(timer: func.TimerRequest) -> None:
         logger.error("extract: %s", error)
         return
     logger.info("extract: %s", report)
+
+
+@app.timer_trigger(arg_name="timer", schedule=SETTINGS.analysis_schedule, run_on_startup=False)
+def run_analyses(timer: func.TimerRequest) -> None:
+    """Weekly (ANALYSIS_SCHEDULE, UTC): the hit model and listening modes; results to the load queue."""
+    report = stages.run_analyses(SETTINGS)
+    logger.info("analyses: %s", report)
 
 
 def _period_error(error: Exception) -> func.HttpResponse:

@@ -21,6 +21,7 @@ STORAGE_CONNECTION = "DataLake"
 
 DEFAULT_LAKE_DIR = ".lake"
 DEFAULT_EXTRACT_SCHEDULE = "0 0 6 * * *"
+DEFAULT_ANALYSIS_SCHEDULE = "0 0 4 * * 1"  # Mondays 04:00 UTC: the hit model and listening modes
 EVENT_GRID = "EventGrid"
 POLLING = "LogsAndContainerScan"
 
@@ -56,6 +57,9 @@ class Settings:
     spotify_api_url: str = "https://api.spotify.com/v1/"
     spotify_accounts_url: str = "https://accounts.spotify.com/"
     spotify_user: str = "me"
+
+    # The analyses (analysis/): the weekly hit model and listening modes.
+    analysis_schedule: str = DEFAULT_ANALYSIS_SCHEDULE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +103,7 @@ class Settings:
             spotify_api_url=get("SPOTIFY_API_URL") or cls.spotify_api_url,
             spotify_accounts_url=get("SPOTIFY_ACCOUNTS_URL") or cls.spotify_accounts_url,
             spotify_user=get("SPOTIFY_USER") or cls.spotify_user,
+            analysis_schedule=get("ANALYSIS_SCHEDULE") or DEFAULT_ANALYSIS_SCHEDULE,
         )
 
     @property
@@ -128,4 +133,5 @@ APP_SETTING_NAMES = (
     "SPOTIFY_API_URL",
     "SPOTIFY_ACCOUNTS_URL",
     "SPOTIFY_USER",
+    "ANALYSIS_SCHEDULE",
 )

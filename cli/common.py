@@ -10,7 +10,7 @@ from settings import Settings
 
 if TYPE_CHECKING:
     from load.local_time import HomeZone
-    from load.wrapped import Period
+    from load.period import Period
 
 
 class UserError(Exception):
@@ -48,7 +48,7 @@ def add_period_options(parser: argparse.ArgumentParser) -> None:
 def period_from(args: argparse.Namespace) -> tuple[Period, HomeZone]:
     """The period and home zone the command line asks for (one-line UserError when it is wrong)."""
     from load.local_time import HomeZone  # lazy: other commands stay fast
-    from load.wrapped import Period
+    from load.period import Period
 
     try:
         period = Period.parse(args.date_from, args.date_to, args.year, args.month)
@@ -73,3 +73,9 @@ def check_user(name: str) -> str:
     if not USER_LABEL.fullmatch(name):
         raise UserError(f"--user must be 1-64 letters, digits, '.', '_' or '-', not {name!r}")
     return name
+
+
+def require_lake(settings: Settings) -> None:
+    """Reading must not create a lake (or a new pseudonymisation key) at a mistyped path."""
+    if not settings.uses_storage_account and not settings.lake_dir.is_dir():
+        raise UserError(f"no lake at {settings.lake_dir}: ingest an export first (python -m cli ingest ...)")

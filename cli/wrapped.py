@@ -12,6 +12,7 @@ from cli.common import (
     add_user_option,
     check_user,
     period_from,
+    require_lake,
     settings_from,
 )
 
@@ -40,9 +41,7 @@ def summary_for(args: argparse.Namespace) -> dict:
     if args.top < 1:
         raise UserError("--top must be at least 1")
     settings = settings_from(args)
-    if not settings.uses_storage_account and not settings.lake_dir.is_dir():
-        # Reading must not create a lake (or a new pseudonymisation key) at a mistyped path.
-        raise UserError(f"no lake at {settings.lake_dir}: ingest an export first (python -m cli ingest ...)")
+    require_lake(settings)
     try:
         return listening_summary(settings, user, period, home, args.top)
     except WarehouseUnavailable as error:

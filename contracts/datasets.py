@@ -156,6 +156,87 @@ CHART_REJECTS = pa.schema(
     ]
 )
 
+# -- what the analyses (analysis/) compute from the warehouse, loaded back through the same chain --
+# Each row carries its run (`run_id`, YYYYMMDDTHHMMSSZ of the run, UTC): a load keeps, per key, only
+# the rows of the latest run (load.plan, merge "latest_run"), in whatever order runs arrive.
+
+# The hit model's predictions for tracks whose first 90 days on a region's Top 200 are still open.
+CHART_PREDICTIONS = pa.schema(
+    [
+        pa.field("model", pa.string(), nullable=False),  # "hit-model": one set of predictions per model
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("region", pa.string(), nullable=False),
+        pa.field("country", pa.string()),
+        pa.field("track_id", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("artist", pa.string()),
+        pa.field("first_date", pa.date32(), nullable=False),  # its first day on this Top 200
+        pa.field("days_seen", pa.int32(), nullable=False),  # days on the chart so far
+        pa.field("current_rank", pa.int32()),  # on the latest chart day (null: not on it)
+        pa.field("best_rank", pa.int32(), nullable=False),  # best so far
+        pa.field("predicted_peak_rank", pa.float64(), nullable=False),
+        pa.field("predicted_days_on_chart", pa.float64(), nullable=False),
+        pa.field("still_climbing", pa.bool_(), nullable=False),  # predicted peak better than best so far
+    ]
+)
+# A user's listening sessions (load.local_time's session rule over music and podcasts), with features.
+SESSIONS = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("session_start", UTC_MS, nullable=False),
+        pa.field("session_end", UTC_MS, nullable=False),
+        pa.field("local_date", pa.date32(), nullable=False),  # of the start, local time
+        pa.field("local_hour", pa.int32(), nullable=False),
+        pa.field("streams", pa.int32(), nullable=False),
+        pa.field("ms_played", pa.int64(), nullable=False),
+        pa.field("seconds", pa.int64(), nullable=False),  # wall clock, first start to last end
+        pa.field("skip_rate", pa.float64(), nullable=False),
+        pa.field("shuffle_share", pa.float64()),  # null when the source does not say
+        pa.field("artists_per_hour", pa.float64(), nullable=False),
+        pa.field("podcast_share", pa.float64(), nullable=False),  # of the session's streams
+        pa.field("new_artist_share", pa.float64(), nullable=False),  # streams of artists first heard then
+        pa.field("device", pa.string(), nullable=False),  # phone | computer | other (most streams)
+        pa.field("mode_id", pa.int32(), nullable=False),  # dim_listening_mode
+    ]
+)
+# The modes K-means found in a user's sessions: what each means, in plain words and in numbers.
+LISTENING_MODES = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("mode_id", pa.int32(), nullable=False),  # 1 = the most sessions
+        pa.field("label", pa.string(), nullable=False),  # "late night, long, album-like, few skips"
+        pa.field("sessions", pa.int64(), nullable=False),
+        pa.field("session_share", pa.float64(), nullable=False),
+        pa.field("ms_played", pa.int64(), nullable=False),
+        pa.field("minutes_share", pa.float64(), nullable=False),
+        pa.field("top_artists", pa.string()),  # up to five, "A; B; C"
+        pa.field("typical_hour", pa.float64(), nullable=False),  # the centroid's local hour (0-24)
+        pa.field("typical_minutes", pa.float64(), nullable=False),  # the centroid's session length
+        pa.field("skip_rate", pa.float64(), nullable=False),
+        pa.field("shuffle_share", pa.float64(), nullable=False),
+        pa.field("artists_per_hour", pa.float64(), nullable=False),
+        pa.field("podcast_share", pa.float64(), nullable=False),
+        pa.field("new_artist_share", pa.float64(), nullable=False),
+        pa.field("device", pa.string(), nullable=False),
+        pa.field("period_first", pa.date32()),  # the sessions clustered (null: open-ended)
+        pa.field("period_last", pa.date32()),
+        pa.field("silhouette", pa.float64(), nullable=False),  # of the chosen k
+    ]
+)
+# Listeners grouped by their per-user features (at least 5 users in one warehouse).
+LISTENER_SEGMENTS = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("scope", pa.string(), nullable=False),  # "all": one segmentation per warehouse
+        pa.field("segment_id", pa.int32(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("users", pa.int32(), nullable=False),  # in this segment
+    ]
+)
+
 # dataset name (folder under curated/) -> schema
 DATASETS: dict[str, pa.Schema] = {
     "streams": STREAMS,
@@ -168,4 +249,8 @@ DATASETS: dict[str, pa.Schema] = {
     "top_items": TOP_ITEMS,
     "chart_entries": CHART_ENTRIES,
     "chart_rejects": CHART_REJECTS,
+    "chart_predictions": CHART_PREDICTIONS,
+    "sessions": SESSIONS,
+    "listening_modes": LISTENING_MODES,
+    "listener_segments": LISTENER_SEGMENTS,
 }

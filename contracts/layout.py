@@ -7,9 +7,11 @@
     curated/     <dataset>/<user-id>/<upload-id>/<kind>/<entry path minus .json>.parquet
                  <dataset>[/<user-id>]/spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.parquet
                  chart_entries|chart_rejects/<upload-id>/<name>/part-<n>.parquet
+                 <dataset>[/<user-id>]/analysis/<analysis>/<run-id>.parquet    what an analysis computed
     quarantine/  <upload-id>/<file>, <upload-id>/reason.json        refused uploads
     state/       uploads/<user>/<upload-id>.json                    what an accepted upload landed
                  spotify/recently-played.json, spotify/enrichment.json, secrets/user-id.key
+    models/      hit-model/<run-id>/model.joblib, metrics.json       a trained model and its figures
     queues       curated-loads (one message per curated raw file), curated-loads-poison
 
 Container, queue and path names are part of the deployment contract: infra/ declares the
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
 
 from contracts.vintages import HISTORY_KINDS
@@ -32,7 +34,15 @@ RAW_CONTAINER = "raw"
 CURATED_CONTAINER = "curated"
 QUARANTINE_CONTAINER = "quarantine"
 STATE_CONTAINER = "state"
-CONTAINERS = (UPLOAD_CONTAINER, RAW_CONTAINER, CURATED_CONTAINER, QUARANTINE_CONTAINER, STATE_CONTAINER)
+MODELS_CONTAINER = "models"
+CONTAINERS = (
+    UPLOAD_CONTAINER,
+    RAW_CONTAINER,
+    CURATED_CONTAINER,
+    QUARANTINE_CONTAINER,
+    STATE_CONTAINER,
+    MODELS_CONTAINER,
+)
 LOAD_QUEUE = "curated-loads"
 
 
@@ -211,6 +221,55 @@ def curated_group(path: str) -> tuple[str, str] | None:
     if not dataset or not rest or not path.endswith(".parquet"):
         return None
     return dataset, str(PurePosixPath(rest).with_suffix(""))
+
+
+ANALYSIS_PREFIX = "analysis"
+RUN_ID = re.compile(r"\d{8}T\d{6}Z")  # use fullmatch
+ANALYSES = ("hit-model", "modes", "segments")
+
+
+def run_id(when: datetime) -> str:
+    """An analysis run's id: its start, UTC, to the second (sorts as time does)."""
+    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    """One run of an analysis: what it writes to curated/ (and models/), named by the run.
+
+    Per-user analyses (modes) write under the user id, so a user's files of one run form one
+    group (curated_group) and load together.
+    """
+
+    analysis: str  # one of ANALYSES
+    run_id: str  # run_id(): YYYYMMDDTHHMMSSZ
+    user_id: str | None = None
+
+    def curated_path(self, dataset: str) -> str:
+        user = f"{self.user_id}/" if self.user_id else ""
+        return f"{dataset}/{user}{ANALYSIS_PREFIX}/{self.analysis}/{self.run_id}.parquet"
+
+    @classmethod
+    def parse(cls, path: str) -> tuple[str, AnalysisRun] | None:
+        """(dataset, run) of a curated path an analysis wrote, or None."""
+        parts = path.split("/")
+        if len(parts) == 4:
+            dataset, user_id, rest = parts[0], None, parts[1:]
+        elif len(parts) == 5:
+            dataset, user_id, rest = parts[0], parts[1], parts[2:]
+        else:
+            return None
+        prefix, analysis, name = rest
+        if prefix != ANALYSIS_PREFIX or analysis not in ANALYSES or not name.endswith(".parquet"):
+            return None
+        run = name[: -len(".parquet")]
+        if not dataset or user_id == "" or not RUN_ID.fullmatch(run):
+            return None
+        return dataset, cls(analysis, run, user_id)
+
+    def model_paths(self) -> tuple[str, str]:
+        """(the model, its metrics.json) inside models/."""
+        return f"{self.analysis}/{self.run_id}/model.joblib", f"{self.analysis}/{self.run_id}/metrics.json"
 
 
 # -- quarantine/ and state/ --------------------------------------------------------------------

@@ -34,6 +34,9 @@ param extractSchedule string = '0 0 6 * * *'
 @description('Your home time zone (IANA name, e.g. Europe/Berlin): local dates and hours in the views and reports.')
 param userTimeZone string = 'UTC'
 
+@description('NCRONTAB (UTC) of the weekly analyses (hit model, listening modes); settings.py ANALYSIS_SCHEDULE.')
+param analysisSchedule string = '0 0 4 * * 1'
+
 @description('Spotify app client id (not a secret).')
 param spotifyClientId string = ''
 
@@ -180,6 +183,7 @@ module functionApp 'app/function.bicep' = {
     synapseDatabase: synapse.outputs.sqlPoolName
     extractSchedule: extractSchedule
     userTimeZone: userTimeZone
+    analysisSchedule: analysisSchedule
     spotifyClientId: spotifyClientId
     spotifyClientSecretUri: keyVault.outputs.spotifyClientSecretUri
     spotifyRefreshTokenUri: keyVault.outputs.spotifyRefreshTokenUri

@@ -62,8 +62,12 @@ class Dialect:
     def date_lit(self, day: date) -> str:
         raise NotImplementedError
 
-    def add_days(self, expr: str, days: int) -> str:
-        """`expr` (a date) plus a whole number of days."""
+    def add_days(self, expr: str, days: int | str) -> str:
+        """`expr` (a date) plus a whole number of days (an int, or an integer SQL expression)."""
+        raise NotImplementedError
+
+    def days_between(self, start: str, end: str) -> str:
+        """Whole days from date `start` to date `end`."""
         raise NotImplementedError
 
     def int_div(self, a: str, b: str) -> str:
@@ -207,8 +211,11 @@ class DuckDBDialect(Dialect):
     def date_lit(self, day: date) -> str:
         return f"DATE {self.lit(day.isoformat())}"
 
-    def add_days(self, expr: str, days: int) -> str:
-        return f"CAST({expr} + INTERVAL ({int(days)}) DAY AS DATE)"
+    def add_days(self, expr: str, days: int | str) -> str:
+        return f"CAST({expr} + INTERVAL ({_days(days)}) DAY AS DATE)"
+
+    def days_between(self, start: str, end: str) -> str:
+        return f"CAST(date_diff('day', {start}, {end}) AS INTEGER)"
 
     def int_div(self, a: str, b: str) -> str:
         return f"({a}) // ({b})"
@@ -362,8 +369,11 @@ class TSqlDialect(Dialect):
     def date_lit(self, day: date) -> str:
         return f"CAST({self.lit(day.isoformat())} AS DATE)"
 
-    def add_days(self, expr: str, days: int) -> str:
-        return f"DATEADD(day, {int(days)}, {expr})"
+    def add_days(self, expr: str, days: int | str) -> str:
+        return f"DATEADD(day, {_days(days)}, {expr})"
+
+    def days_between(self, start: str, end: str) -> str:
+        return f"DATEDIFF(day, {start}, {end})"
 
     def int_div(self, a: str, b: str) -> str:
         return f"({a}) / ({b})"  # integer operands: integer division
@@ -438,6 +448,10 @@ class TSqlDialect(Dialect):
     begin = "BEGIN TRANSACTION"
     commit = "COMMIT TRANSACTION"
     rollback = "ROLLBACK TRANSACTION"
+
+
+def _days(days: int | str) -> str:
+    return str(int(days)) if isinstance(days, int) else f"({days})"
 
 
 DUCKDB = DuckDBDialect()

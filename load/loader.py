@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from contracts.load_message import LoadMessage
 from load.errors import LoadError, WarehouseUnavailable
 from load.plan import PlanError, build_plan, render_plan
+from load.tables import TABLES
 from load.warehouse import Warehouse
 from storage.lake import Lake
 
@@ -36,7 +37,10 @@ logger = logging.getLogger(__name__)
 ROW_BUDGET = 300_000
 # Datasets whose merge gives the same result whether their messages load together or one by one.
 # Other datasets replace rows by key (the later message wins), so their messages load alone.
-BATCHABLE_DATASETS = frozenset({"streams", "rejects", "chart_entries", "chart_rejects"})
+BATCHABLE_DATASETS = frozenset(
+    {"streams", "rejects", "chart_entries", "chart_rejects"}
+    | {t.dataset for t in TABLES if t.merge == "latest_run" and t.dataset}  # the newest run wins anyway
+)
 
 
 @dataclass(frozen=True)

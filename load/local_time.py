@@ -23,6 +23,11 @@ HOME_ZONE_KEY = "home_time_zone"  # warehouse_meta: the zone the views use (the 
 HOME_COUNTRY_KEY = "home_country"  # warehouse_meta: that zone's country in zone.tab, or ''
 
 
+def minutes_from_ms(ms: int) -> float:
+    """round_half_up(ms / 60 000, 1), exactly as load.views.minutes_sql computes it."""
+    return ((int(ms) + 3000) // 6000) / 10
+
+
 @dataclass(frozen=True)
 class HomeZone:
     """A home time zone: the name asked for, the zone the offsets table knows it by, its country."""
@@ -108,31 +113,44 @@ def is_podcast(d: Dialect, alias: str) -> str:
     return f"{alias}.content_type = {d.lit('podcast')} AND {alias}.show_name IS NOT NULL"
 
 
-def sessions(d: Dialect, music: str) -> str:
-    """Listening sessions of the music streams in `music` (a table or a parenthesised query with alias).
+def session_streams(d: Dialect, streams: str, columns: tuple[str, ...] = ()) -> str:
+    """Every stream of `streams` (a table, or a parenthesised query with alias m, as local_streams
+    gives them) with the number of its session: the session rule, written once.
 
-    A session is a run of music streams, each ending within SESSION_GAP_SECONDS (inclusive) of
-    the previous one's end. It starts when its first stream started (end minus ms_played) and
-    ends when its last stream ended. Columns: user_id, session_start, session_end (UTC),
-    local_start (local time of the start), streams, ms_played, seconds (wall-clock length).
+    A session is a run of streams, each ending within SESSION_GAP_SECONDS (inclusive) of the
+    previous one's end, per user. A stream started at its end minus ms_played. Columns: user_id,
+    stream_key, ts, ms_played, start_ts, local_start_ts, session_number (1, 2, ... per user in
+    time order), and `columns` of the source as they are.
     """
     previous = "LAG(m.ts) OVER (PARTITION BY m.user_id ORDER BY m.ts, m.stream_key)"
+    extra = "".join(f", m.{c}" for c in columns)
     flagged = (
-        "SELECT m.user_id, m.stream_key, m.ts, m.ms_played,"
+        f"SELECT m.user_id, m.stream_key, m.ts, m.ms_played{extra},"
         f" {d.minus_seconds('m.ts', d.int_div('m.ms_played', '1000'))} AS start_ts,"
         f" {d.minus_seconds('m.local_ts', d.int_div('m.ms_played', '1000'))} AS local_start_ts,"
         f" CASE WHEN {previous} >= {d.add_seconds('m.ts', -SESSION_GAP_SECONDS)} THEN 0 ELSE 1 END"
-        f" AS starts_session FROM {music}"
+        f" AS starts_session FROM {streams}"
     )
-    numbered = (
-        "SELECT f.user_id, f.ts, f.ms_played, f.start_ts, f.local_start_ts,"
+    kept = "".join(f", f.{c}" for c in columns)
+    return (
+        f"SELECT f.user_id, f.stream_key, f.ts, f.ms_played, f.start_ts, f.local_start_ts{kept},"
         " SUM(f.starts_session) OVER (PARTITION BY f.user_id ORDER BY f.ts, f.stream_key"
         " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_number"
         f" FROM ({flagged}) AS f"
     )
+
+
+def sessions(d: Dialect, music: str) -> str:
+    """Listening sessions of the music streams in `music` (a table or a parenthesised query with alias).
+
+    The session rule of session_streams. A session starts when its first stream started and
+    ends when its last stream ended. Columns: user_id, session_number, session_start,
+    session_end (UTC), local_start (local time of the start), streams, ms_played, seconds
+    (wall-clock length).
+    """
     return (
         "SELECT n.user_id, n.session_number, MIN(n.start_ts) AS session_start, MAX(n.ts) AS session_end,"
         " MIN(n.local_start_ts) AS local_start, COUNT(*) AS streams, SUM(n.ms_played) AS ms_played,"
         f" {d.seconds_between('MIN(n.start_ts)', 'MAX(n.ts)')} AS seconds"
-        f" FROM ({numbered}) AS n GROUP BY n.user_id, n.session_number"
+        f" FROM ({session_streams(d, music)}) AS n GROUP BY n.user_id, n.session_number"
     )

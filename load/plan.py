@@ -32,6 +32,9 @@ Merge semantics (idempotent, and the result does not depend on the order message
 - rejects: rows of the same (user, origin) are replaced.
 - tracks/albums/artists: upsert by id, the latest `fetched_at` wins.
 - track_artists / artist_genres / top_items: rows with the same key are replaced.
+- analysis results (latest_run): per key (a user, a model), only the rows of the newest run
+  (`run_id`) are kept, of those loaded and those staged, so an older run arriving late changes
+  nothing and a replayed run replaces itself.
 """
 
 from __future__ import annotations
@@ -353,6 +356,31 @@ class ReplaceRows:
 
 
 @dataclass(frozen=True)
+class KeepLatestRun:
+    """Per key, the rows of the newest run_id win, loaded or staged; the others go (or never come)."""
+
+    table: str
+    staging: str
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    phase = "txn"
+
+    def render(self, d: Dialect, locate: Locate) -> list[str]:
+        t, s, run, cols = d.table(self.table), d.table(self.staging), d.ident("run_id"), d.cols(self.columns)
+
+        def same(a: str, b: str) -> str:
+            return " AND ".join(f"{a}.{d.ident(k)} = {b}.{d.ident(k)}" for k in self.keys)
+
+        return [
+            f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {s} AS s"
+            f" WHERE {same('s', self.table)} AND s.{run} >= {self.table}.{run})",
+            f"INSERT INTO {t} ({cols}) SELECT {d.cols(self.columns, 's')} FROM {s} AS s"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {s} AS n WHERE {same('n', 's')} AND n.{run} > s.{run})"
+            f" AND NOT EXISTS (SELECT 1 FROM {t} AS x WHERE {same('x', 's')} AND x.{run} > s.{run})",
+        ]
+
+
+@dataclass(frozen=True)
 class UpsertLatest:
     """Upsert by id; a staged row replaces a loaded one only if fetched at the same time or later."""
 
@@ -468,6 +496,8 @@ def _merge_step(table: Table, staging: str):
         return UpsertLatest(table=table.name, staging=staging, key=table.keys[0], columns=names)
     if table.merge == "replace":
         return ReplaceRows(table=table.name, staging=staging, keys=table.keys, columns=names)
+    if table.merge == "latest_run":
+        return KeepLatestRun(table=table.name, staging=staging, keys=table.keys, columns=names)
     raise PlanError(f"no merge rule {table.merge!r} for {table.name}")
 
 

@@ -52,6 +52,10 @@ _LENGTHS = {
     "region": 64,
     "chart": 16,
     "trend": 16,
+    "model": 32,
+    "run_id": 16,
+    "device": 16,
+    "scope": 16,
 }
 _DEFAULT_LENGTH = 500  # names and titles
 
@@ -69,7 +73,7 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     dataset: str | None = None  # curated dataset loaded into it; None for bookkeeping
-    merge: str = "append"  # streams | first_copy | replace | upsert_latest (see load.plan)
+    merge: str = "append"  # streams | first_copy | replace | upsert_latest | latest_run (see load.plan)
     keys: tuple[str, ...] = ()  # replace: rows with these key values are replaced; upsert: the id
     prune_by: str | None = None  # first_copy: a date column that bounds which loaded rows can match
     # Synapse physical design (load.dialect renders it; DuckDB ignores it).
@@ -188,6 +192,31 @@ TABLES: tuple[Table, ...] = (
         clustered_index=("country", "chart_date"),
     ),
     _table("chart_reject", "chart_rejects", merge="replace", keys=("origin",)),
+    # What the analyses computed (analysis/): per key, the rows of the latest run only.
+    _table("fact_chart_prediction", "chart_predictions", merge="latest_run", keys=("model",)),
+    _table(
+        "fact_session",
+        "sessions",
+        merge="latest_run",
+        keys=("user_id",),
+        clustered_index=("user_id", "session_start"),
+    ),
+    _table(
+        "dim_listening_mode",
+        "listening_modes",
+        merge="latest_run",
+        keys=("user_id",),
+        distribution="REPLICATE",
+        clustered_index=("user_id", "mode_id"),
+    ),
+    _table(
+        "dim_listener_segment",
+        "listener_segments",
+        merge="latest_run",
+        keys=("scope",),
+        distribution="REPLICATE",
+        clustered_index=("user_id",),
+    ),
     # Bookkeeping: which curated files are in the warehouse (the CLI loads only the others).
     Table(
         name="load_file",
@@ -235,6 +264,11 @@ TABLE_BY_DATASET: dict[str, Table] = {t.dataset: t for t in TABLES if t.dataset}
 LOAD_FILE = TABLE_BY_NAME["load_file"]
 ZONE_OFFSET = TABLE_BY_NAME["ref_zone_offset"]
 COUNTRY_ZONE = TABLE_BY_NAME["ref_country_zone"]
+
+# A latest_run table keeps the rows of the newest run per key: its dataset says which run a row is of.
+for _t in TABLES:
+    if _t.merge == "latest_run" and "run_id" not in _t.column_names:
+        raise RuntimeError(f"{_t.name}: a latest_run table needs a run_id column")
 
 # Every curated dataset has exactly one table: a new dataset must be placed here before it loads.
 if set(TABLE_BY_DATASET) != set(DATASETS):

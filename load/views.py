@@ -11,7 +11,7 @@ uses too, for any zone a query asks for. Per user:
 - v_music_session: listening sessions (see load.local_time.sessions);
 - v_minutes_by_platform, v_minutes_by_country.
 Minutes are rounded half up to one decimal from the exact millisecond sum, with integer
-arithmetic, so every dialect (and Python, see load.wrapped.minutes_from_ms) gets the same number.
+arithmetic, so every dialect (and Python, see load.local_time.minutes_from_ms) gets the same number.
 """
 
 from __future__ import annotations

@@ -19,98 +19,36 @@ Every rule, in one place (README "What the figures mean" says the same):
 - shuffle_share: the share of music streams played on shuffle, of those whose export says;
 - previous_period (both bounds given): the period just before (the previous year for --year, the
   previous month for --month, else as many days), and the artists (top of either period) that
-  rose and fell the most.
+  rose and fell the most;
+- ahead_of_charts, mainstream_share: with Spotify's charts loaded, see load.wrapped_charts;
+- listening_modes, listener_segment: with an analysis run loaded, see load.wrapped_modes.
 The SQL is written once and rendered per dialect; the small steps after it (streaks, medians,
 risers) run in Python on what the SQL returned, so DuckDB and Synapse give the same numbers.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import median
 from typing import Any
 
 from load.dialect import Dialect
-from load.local_time import HomeZone, is_music, is_podcast, literal_home, local_streams, sessions
+from load.local_time import (
+    HomeZone,
+    is_music,
+    is_podcast,
+    literal_home,
+    local_streams,
+    minutes_from_ms,
+    sessions,
+)
+from load.period import Period
 from load.warehouse import Warehouse
+from load.wrapped_charts import ChartQueries, chart_figures
+from load.wrapped_modes import mode_figures, mode_queries
 
 RISERS = 5  # artists listed as risers and as fallers
-
-
-def minutes_from_ms(ms: int) -> float:
-    """round_half_up(ms / 60 000, 1), exactly as load.views.minutes_sql computes it."""
-    return ((int(ms) + 3000) // 6000) / 10
-
-
-@dataclass(frozen=True)
-class Period:
-    """Inclusive local dates; None is open-ended. `unit` says what the previous period is."""
-
-    first: date | None = None
-    last: date | None = None
-    unit: str = "days"  # days | month | year
-
-    @classmethod
-    def parse(
-        cls,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        year: str | None = None,
-        month: str | None = None,
-    ) -> Period:
-        """From `--from/--to` (YYYY-MM-DD), `--year YYYY` or `--month YYYY-MM`; ValueError (one line)."""
-        given = [name for name, value in (("--year", year), ("--month", month)) if value]
-        if (given and (date_from or date_to)) or len(given) > 1:
-            raise ValueError("give either --from/--to, --year or --month")
-        if year:
-            if not re.fullmatch(r"\d{4}", year):
-                raise ValueError(f"--year must be a year like 2025, not {year!r}")
-            return cls(date(int(year), 1, 1), date(int(year), 12, 31), "year")
-        if month:
-            if not re.fullmatch(r"\d{4}-\d{2}", month) or not 1 <= int(month[5:]) <= 12:
-                raise ValueError(f"--month must be a month like 2025-03, not {month!r}")
-            return _month(int(month[:4]), int(month[5:]))
-        period = cls(_day(date_from, "--from"), _day(date_to, "--to"))
-        if period.first and period.last and period.first > period.last:
-            raise ValueError(f"--from {period.first} is after --to {period.last}")
-        return period
-
-    def previous(self) -> Period | None:
-        """The period just before: the previous year or month, else the same number of days before
-        (None unless both bounds are given)."""
-        if self.first is None or self.last is None:
-            return None
-        if self.unit == "year":
-            return Period(date(self.first.year - 1, 1, 1), date(self.first.year - 1, 12, 31), "year")
-        if self.unit == "month":
-            before = self.first - timedelta(days=1)
-            return _month(before.year, before.month)
-        length = self.last - self.first
-        last = self.first - timedelta(days=1)
-        return Period(last - length, last)
-
-    def contains(self, day: date) -> bool:
-        return (self.first is None or day >= self.first) and (self.last is None or day <= self.last)
-
-
-def _month(year: int, month: int) -> Period:
-    first = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return Period(first, following - timedelta(days=1), "month")
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError(f"{option} must be a date like 2024-01-31, not {value!r}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{option} must be a date like 2024-01-31, not {value!r}") from None
 
 
 class _Queries:
@@ -265,6 +203,15 @@ def queries(d: Dialect, user_id: str | None, home: HomeZone, period: Period, top
         "sessions": q.session_lengths(period),
         "new_artists": q.first_heard(period),
     }
+    charts = ChartQueries(d, q.music, top)
+    named |= {
+        "chart_country": charts.country(period),
+        "chart_coverage": charts.coverage("SE"),
+        "ahead_of_charts": charts.ahead("SE", period),
+        "mainstream_share": charts.mainstream("SE", period),
+    }
+    if user_id is not None:
+        named |= mode_queries(d, user_id, period)
     previous = period.previous()
     if previous is not None:
         named["previous_totals"] = q.totals(previous)
@@ -357,6 +304,10 @@ def wrapped(
         "top": [{"artist": a, "ms_played": int(m), "first_heard": f} for a, m, f in new[:top]],
     }
     summary["previous_period"] = _previous(run, q, period, summary)
+    # Present only when chart data / a listening-mode run is loaded (absent, not zero, otherwise).
+    summary |= chart_figures(run, ChartQueries(warehouse.dialect, q.music, top), period, home.country)
+    if user_id is not None:
+        summary |= mode_figures(run, warehouse.dialect, user_id, period)
     return summary
 
 

@@ -4,6 +4,7 @@ upload/{name} --accept_upload--> raw/exports/<user>/<upload-id>/...
 raw/{name}    --curate_raw-----> curated/<dataset>/...  + one load message naming those files
 load queue    --load_curated---> warehouse (one transaction per message)
 timer         --run_extract----> raw/spotify-api/...
+weekly timer  --run_analyses---> curated/<dataset>/.../analysis/...  + load messages, models/
 
 Each stage opens the lake (and warehouse) the settings point at and calls one public function
 of extract/, transform/ or load/. function_app.py imports this module at indexing time, so the
@@ -13,7 +14,7 @@ stages import their packages when they run: pyarrow, duckdb and spotipy stay out
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from extract.export.errors import UploadRefused
@@ -21,13 +22,14 @@ from load.errors import WarehouseUnavailable
 from settings import Settings
 
 if TYPE_CHECKING:
+    from analysis.runs import AnalysesReport
     from contracts.load_message import LoadMessage
     from extract.export.upload import UploadResult
     from extract.spotify.client import SpotifyClient
     from extract.spotify.report import ExtractReport
     from load.loader import LoadResult
     from load.local_time import HomeZone
-    from load.wrapped import Period
+    from load.period import Period
 
 __all__ = [
     "UploadRefused",
@@ -37,6 +39,7 @@ __all__ = [
     "load_curated",
     "missing_catalog_ids",
     "report_page",
+    "run_analyses",
     "run_extract",
     "summary_for_request",
 ]
@@ -114,6 +117,14 @@ def run_extract(
     )
 
 
+def run_analyses(settings: Settings, now: datetime | None = None) -> AnalysesReport:
+    """Weekly timer: the hit model, every user's listening modes and the listener segments, each
+    as far as the data allows; their results queued for the load."""
+    from pipeline.analyses import analyse_all  # lazy: scikit-learn stays out of function_app's cold start
+
+    return analyse_all(settings, now or datetime.now(UTC))
+
+
 def listening_summary(
     settings: Settings, user: str, period: Period, home: HomeZone, top: int = 10
 ) -> dict[str, Any]:
@@ -133,7 +144,7 @@ def summary_for_request(settings: Settings, params: Mapping[str, str]) -> dict[s
     """GET /api/wrapped?from=&to=&year=&month=&tz=&user=&top= : the summary (ValueError for a bad one)."""
     from contracts.layout import DEFAULT_USER, USER_LABEL  # lazy: keeps function_app light
     from load.local_time import HomeZone
-    from load.wrapped import Period
+    from load.period import Period
 
     user = params.get("user") or DEFAULT_USER
     if not USER_LABEL.fullmatch(user):

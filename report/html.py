@@ -261,6 +261,20 @@ def _cards(summary: dict[str, Any]) -> str:
         (_percent(summary["skip_rate"]), "skipped (< 30 s)", "skip_rate"),
         (_percent(summary["shuffle_share"]), "on shuffle", "shuffle_share"),
     ]
+    share = summary.get("mainstream_share")
+    if share:
+        cards.append(
+            (
+                _percent(share["share"]),
+                f"mainstream ({share['country']} Top 200 that week)",
+                "mainstream_share",
+            )
+        )
+    ahead = summary.get("ahead_of_charts")
+    if ahead:
+        cards.append(
+            (_num(ahead["count"]), f"tracks found before the {ahead['country']} chart", "ahead_of_charts")
+        )
     return '<section class="cards">' + "".join(_card(*c) for c in cards) + "</section>"
 
 
@@ -361,4 +375,73 @@ def _panels(summary: dict[str, Any], draw: Draw) -> str:
                     _table([name, "minutes"], [[r[name], _num(r["minutes"])] for r in rows], [False, True]),
                 )
             )
+    grid += [_modes_panel(summary, draw), _ahead_panel(summary, draw)]
     return "".join(parts) + '<div class="grid">' + "".join(grid) + "</div>"
+
+
+def _modes_panel(summary: dict[str, Any], draw: Draw) -> str:
+    """The listening modes of the last `modes` run: this period's sessions by mode."""
+    modes = summary.get("listening_modes")
+    if not modes or not modes["sessions"]:
+        return ""
+    rows = modes["modes"]
+    data = [
+        {"label": f"{m['mode_id']}. {m['label']}", "share": round((m["session_share"] or 0) * 100, 1)}
+        for m in rows
+    ]
+    top = max(rows, key=lambda m: m["sessions"])
+    segment = summary.get("listener_segment")
+    caption = f"Your {modes['sessions']:,} sessions by listening mode; most were {top['label']}." + (
+        f" Your listener segment: {segment['label']}." if segment else ""
+    )
+    return _panel(
+        "modes",
+        "Listening modes",
+        draw(charts.bars_spec(data, "label", "share", "% of sessions")),
+        caption,
+        _table(
+            ["#", "mode", "sessions", "% of sessions", "% of minutes", "top artists"],
+            [
+                [
+                    m["mode_id"],
+                    m["label"],
+                    _num(m["sessions"]),
+                    _percent(m["session_share"]),
+                    _percent(m["minutes_share"]),
+                    ", ".join(m["top_artists"][:3]),
+                ]
+                for m in rows
+            ],
+            [True, False, True, True, True, False],
+        ),
+    )
+
+
+def _ahead_panel(summary: dict[str, Any], draw: Draw) -> str:
+    """Tracks the listener streamed before they entered their country's Top 200."""
+    ahead = summary.get("ahead_of_charts")
+    if not ahead or not ahead["tracks"]:
+        return ""
+    rows = ahead["tracks"]
+    data = [{"label": f"{t['track']} — {t['artist']}", "days": t["days_earlier"]} for t in rows]
+    return _panel(
+        "ahead",
+        "Ahead of the charts",
+        draw(charts.bars_spec(data, "label", "days", "days earlier")),
+        f"{ahead['count']} of {ahead['tracks_charted']} tracks you streamed entered the {ahead['country']}"
+        f" Top 200 after you found them; {rows[0]['track']} by {rows[0]['days_earlier']} days.",
+        _table(
+            ["track", "artist", "you first", "on the chart", "days earlier"],
+            [
+                [
+                    t["track"],
+                    t["artist"],
+                    str(t["first_streamed"]),
+                    str(t["entered_chart"]),
+                    t["days_earlier"],
+                ]
+                for t in rows
+            ],
+            [False, False, False, False, True],
+        ),
+    )

@@ -165,4 +165,46 @@ def render(summary: dict[str, Any]) -> str:
         rows = summary.get(key) or []
         if rows:
             lines.append(f"\n{title}: " + " · ".join(f"{r[name]} {r['minutes']:,.1f} min" for r in rows))
+    lines += mode_lines(summary) + chart_lines(summary)
     return "\n".join(lines)
+
+
+def mode_lines(summary: dict[str, Any]) -> list[str]:
+    """Listening modes (python -m cli modes) and the listener segment, when an analysis stored them."""
+    lines = []
+    modes = summary.get("listening_modes")
+    if modes:
+        lines.append(f"\nListening modes ({modes['sessions']:,} sessions in this period)")
+        for mode in modes["modes"]:
+            artists = ", ".join(mode["top_artists"][:3])
+            lines.append(
+                f"  {mode['mode_id']}. {mode['label']}: {_percent(mode['session_share'])} of sessions,"
+                f" {_percent(mode['minutes_share'])} of minutes" + (f" · {artists}" if artists else "")
+            )
+    segment = summary.get("listener_segment")
+    if segment:
+        lines.append(f"  Your listener segment: {segment['label']} ({segment['users']} listeners)")
+    return lines
+
+
+def chart_lines(summary: dict[str, Any]) -> list[str]:
+    """Ahead of the charts and mainstream share, when Spotify's charts are loaded."""
+    lines = []
+    ahead = summary.get("ahead_of_charts")
+    if ahead:
+        lines.append(
+            f"\nAhead of the charts ({ahead['country']} Top 200): {ahead['count']:,} of the"
+            f" {ahead['tracks_charted']:,} tracks you streamed that entered it in this period, you had first"
+        )
+        for rank, track in enumerate(ahead["tracks"], 1):
+            lines.append(
+                f"{rank:>3}. {track['track']} — {track['artist']}: {track['days_earlier']:,} days earlier"
+                f" ({track['first_streamed']} → {track['entered_chart']})"
+            )
+    share = summary.get("mainstream_share")
+    if share:
+        lines.append(
+            f"  Mainstream share: {_percent(share['share'])} of your listening in the {share['weeks']:,}"
+            f" weeks the {share['country']} Top 200 covers was on that week's chart"
+        )
+    return lines

@@ -37,12 +37,13 @@ def indexed():
     }
 
 
-def test_the_host_indexes_six_functions_with_their_bindings(indexed):
+def test_the_host_indexes_seven_functions_with_their_bindings(indexed):
     assert set(indexed) == {
         "accept_upload",
         "curate_raw",
         "load_curated",
         "extract_spotify",
+        "run_analyses",
         "wrapped",
         "report",
     }
@@ -63,6 +64,8 @@ def test_the_host_indexes_six_functions_with_their_bindings(indexed):
     assert (queue["type"], queue["queueName"]) == ("queueTrigger", "curated-loads")
     (timer,) = indexed["extract_spotify"]["bindings"]
     assert timer["schedule"] == "0 0 6 * * *" and timer["runOnStartup"] is False
+    (weekly,) = indexed["run_analyses"]["bindings"]
+    assert weekly["schedule"] == "0 0 4 * * 1" and weekly["runOnStartup"] is False
 
 
 def test_settings_choose_the_blob_source_and_schedule_at_indexing():
@@ -78,7 +81,7 @@ def test_settings_choose_the_blob_source_and_schedule_at_indexing():
 
 
 def test_importing_the_app_loads_no_heavy_library():
-    heavy = "('pyarrow', 'duckdb', 'pyodbc', 'pandas', 'spotipy')"
+    heavy = "('pyarrow', 'duckdb', 'pyodbc', 'pandas', 'spotipy', 'sklearn', 'numpy', 'scipy')"
     probe = f"import sys, function_app; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("contracts", "storage", "extract", "transform", "load", "report", "pipeline", "cli")
+PACKAGES = ("contracts", "storage", "extract", "transform", "load", "analysis", "report", "pipeline", "cli")
 MODULES = ("settings", "function_app")
 STAGES = ("extract", "transform", "load")
 # What each top-level part may import of the project (besides itself).
@@ -25,9 +25,20 @@ ALLOWED = {
     "extract": {"contracts", "storage", "settings"},
     "transform": {"contracts", "storage", "settings"},
     "load": {"contracts", "storage", "settings"},
+    "analysis": {"contracts", "storage", "settings", "load"},  # reads the warehouse, writes curated/
     "report": set(),  # a summary in, text or HTML out
-    "pipeline": {"contracts", "storage", "settings", "extract", "transform", "load", "report"},
-    "cli": {"contracts", "storage", "settings", "extract", "transform", "load", "report", "pipeline"},
+    "pipeline": {"contracts", "storage", "settings", "extract", "transform", "load", "analysis", "report"},
+    "cli": {
+        "contracts",
+        "storage",
+        "settings",
+        "extract",
+        "transform",
+        "load",
+        "analysis",
+        "report",
+        "pipeline",
+    },
     "function_app": {"contracts", "settings", "pipeline", "extract"},
 }
 

@@ -40,7 +40,7 @@ from contracts.datasets import CHART_ENTRIES, CHART_REJECTS
 from contracts.layout import CURATED_CONTAINER, RAW_CONTAINER, ChartFile
 from contracts.load_message import CuratedFile, LoadMessage
 from storage.lake import Lake
-from transform.parquet import PARQUET_COMPRESSION
+from storage.parquet import PARQUET_COMPRESSION
 
 logger = logging.getLogger(__name__)
 

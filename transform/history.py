@@ -31,7 +31,7 @@ from contracts.text import one_line
 from contracts.vintages import ACCOUNT_PODCAST, EXTENDED, HISTORY_KINDS
 from settings import Settings
 from storage.lake import Lake
-from transform.parquet import write_parquet
+from storage.parquet import write_parquet
 from transform.platform import platform_family
 from transform.pseudonym import user_id, user_id_key
 

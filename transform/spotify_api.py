@@ -35,7 +35,7 @@ from contracts.layout import RAW_CONTAINER, TOP_TIME_RANGES, ApiFile
 from contracts.load_message import CuratedFile, LoadMessage
 from settings import Settings
 from storage.lake import Lake
-from transform.parquet import write_parquet
+from storage.parquet import write_parquet
 from transform.pseudonym import user_id, user_id_key
 
 logger = logging.getLogger(__name__)

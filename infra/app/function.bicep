@@ -17,6 +17,9 @@ param synapseServer string
 param synapseDatabase string
 param extractSchedule string
 param userTimeZone string = 'UTC'
+
+@description('NCRONTAB (UTC) of the weekly analyses: hit model and listening modes.')
+param analysisSchedule string = '0 0 4 * * 1'
 param spotifyClientId string = ''
 param spotifyClientSecretUri string = ''
 param spotifyRefreshTokenUri string = ''
@@ -159,6 +162,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'USER_TIME_ZONE'
           value: userTimeZone
+        }
+        {
+          name: 'ANALYSIS_SCHEDULE'
+          value: analysisSchedule
         }
         {
           name: 'SPOTIFY_CLIENT_ID'

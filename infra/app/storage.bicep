@@ -11,13 +11,14 @@ param synapseFilesystemName string
 @description('Days before upload/, raw/exports/ and quarantine/ blobs (personal data) are deleted.')
 param personalDataRetentionDays int = 30
 
-// settings.py: UPLOAD/RAW/CURATED/QUARANTINE/STATE_CONTAINER and LOAD_QUEUE.
+// contracts/layout.py: CONTAINERS and LOAD_QUEUE.
 var dataContainerNames = [
   'upload'
   'raw'
   'curated'
   'quarantine'
   'state'
+  'models'
 ]
 var loadQueueName = 'curated-loads'
 

@@ -58,6 +58,10 @@ class Warehouse:
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         raise NotImplementedError
 
+    def query_table(self, sql: str) -> pa.Table:
+        """A query's result as an Arrow table, columns named as the query names them (analyses)."""
+        raise NotImplementedError
+
     def existing_objects(self) -> set[str]:
         """Names of the tables and views that exist now."""
         raise NotImplementedError

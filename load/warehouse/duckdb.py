@@ -48,6 +48,9 @@ class DuckDBWarehouse(Warehouse):
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self.connection.execute(sql, list(params)).fetchall()
 
+    def query_table(self, sql: str) -> pa.Table:
+        return self.connection.sql(sql).to_arrow_table()
+
     def insert_rows(self, table: Table, rows: Sequence[Sequence[object]]) -> None:
         # Thousands of reference rows: through Arrow, not as SQL text (13 000 rows: 2 s -> 0.05 s).
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(table.columns)

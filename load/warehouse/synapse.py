@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any, TypeVar
 
+import pyarrow as pa
+
 from contracts.layout import CURATED_CONTAINER
 from contracts.text import one_line
 from load.dialect import TSQL
@@ -297,6 +299,13 @@ class SynapseWarehouse(Warehouse):
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return [tuple(row) for row in self.connection.cursor().execute(sql, *params).fetchall()]
+
+    def query_table(self, sql: str) -> pa.Table:
+        cursor = self.connection.cursor().execute(sql)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        return pa.table({name: pa.array(list(values)) for name, values in zip(names, columns, strict=True)})
 
     def existing_objects(self) -> set[str]:
         # Not retried here: ensure_schema, its only caller, retries as a whole.

@@ -9,6 +9,7 @@ variant (sunnykakar/spotify-charts-all-audio-data): a leading index column, trac
 and written in chunks, so 26 million rows take tens of seconds and little memory.
 
     python -m samples.generate.charts --out /tmp/charts.csv --rows 1000000 [--features] [--bad-rows 10]
+        [--regions 8]
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ FEATURE_COLUMNS = (
 class _Pool:
     """The made-up tracks: ids, names, features, and how popular each is, over time and per region."""
 
-    def __init__(self, days: int, seed: int):
+    def __init__(self, days: int, seed: int, regions: int):
         rng = np.random.default_rng(seed)
         self.count = n = NEW_TRACKS_PER_DAY * (days + 60)
         self.release = rng.integers(-60, days, n)  # some were out before the first chart day
@@ -128,9 +129,10 @@ class _Pool:
         catchy = 1.2 * self.dance + 0.8 * self.energy - 0.6 * self.acoustic
         self.appeal = np.exp(rng.normal(0, 0.9, n) + 1.6 * catchy)
         self.half_life = 6 + 40 * rng.beta(2, 4, n) * (0.5 + self.dance)  # days
-        self.rise = rng.uniform(1, 6, n)  # days to the peak
-        self.affinity = np.exp(rng.normal(0, 0.8, (n, len(REGIONS))))
-        home = rng.integers(0, len(REGIONS), n)
+        # Days to the peak: most tracks peak in their first week, a sleeper hit climbs for weeks.
+        self.rise = np.where(rng.random(n) < 0.3, rng.uniform(8, 40, n), rng.uniform(1, 6, n))
+        self.affinity = np.exp(rng.normal(0, 0.8, (n, regions)))
+        home = rng.integers(0, regions, n)
         self.affinity[np.arange(n), home] *= 4  # every track has a place where it is bigger
 
     def popularity(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,14 +164,23 @@ def _trend(previous: dict, key: tuple, track: int, rank: int) -> str:
 
 
 def write_charts(
-    path: str | Path, rows: int, seed: int = 20170101, features: bool = False, bad_rows: int = 0
+    path: str | Path,
+    rows: int,
+    seed: int = 20170101,
+    features: bool = False,
+    bad_rows: int = 0,
+    regions: int = len(REGIONS),
 ) -> int:
-    """Write a chart file of about `rows` rows (whole chart days); returns the rows written."""
-    per_day = len(REGIONS) * (TOP + VIRAL)
+    """Write a chart file of about `rows` rows (whole chart days) for the first `regions` regions
+    (Global first); returns the rows written."""
+    if not 1 <= regions <= len(REGIONS):
+        raise ValueError(f"regions must be 1 to {len(REGIONS)}, not {regions}")
+    names = REGIONS[:regions]
+    per_day = len(names) * (TOP + VIRAL)
     days = max(1, math.ceil(rows / per_day))
-    pool = _Pool(days, seed)
+    pool = _Pool(days, seed, len(names))
     rng = np.random.default_rng(seed + 1)
-    streams_scale = np.exp(rng.normal(10, 1.2, len(REGIONS)))
+    streams_scale = np.exp(rng.normal(10, 1.2, len(names)))
     streams_scale[0] *= 25  # Global
     previous: dict[tuple[int, str], dict[int, int]] = {}
     written = 0
@@ -185,7 +196,7 @@ def write_charts(
             current: dict[tuple[int, str], dict[int, int]] = {}
             for chart, size, values in (("top200", TOP, score), ("viral50", VIRAL, growth)):
                 best = _top(values, size)
-                for region_index, region in enumerate(REGIONS):
+                for region_index, region in enumerate(names):
                     picked = live[best[:, region_index]]
                     key = (region_index, chart)
                     current[key] = {int(t): r for r, t in enumerate(picked, 1)}
@@ -280,10 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--bad-rows", type=int, default=0, help="rows the row rule must set aside, on day one"
     )
+    parser.add_argument(
+        "--regions", type=int, default=len(REGIONS), help=f"how many regions (default all {len(REGIONS)})"
+    )
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")
-    written = write_charts(args.out, args.rows, args.seed, args.features, args.bad_rows)
+    if not 1 <= args.regions <= len(REGIONS):
+        parser.error(f"--regions must be 1 to {len(REGIONS)}")
+    written = write_charts(args.out, args.rows, args.seed, args.features, args.bad_rows, args.regions)
     print(f"wrote {args.out}: {written:,} rows, {args.out.stat().st_size / 1e6:,.1f} MB")
     return 0
 

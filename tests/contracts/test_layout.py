@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.layout import (
+    ANALYSES,
     DEFAULT_USER,
+    AnalysisRun,
     ApiFile,
     ExportFile,
     UploadName,
     curated_group,
     in_container,
     quarantine_paths,
+    run_id,
     split_blob_name,
     upload_path,
 )
@@ -156,3 +159,39 @@ def test_blob_names_split_into_container_and_path_and_lose_the_container_prefix(
 )
 def test_a_quarantined_copy_never_overwrites_its_reason(filename, copy):
     assert quarantine_paths("u1", filename) == (copy, "u1/reason.json")
+
+
+@given(
+    analysis=st.sampled_from(ANALYSES),
+    when=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    user_id=st.none() | st.from_regex(r"[0-9a-f]{24}", fullmatch=True),
+    dataset=st.sampled_from(["chart_predictions", "sessions", "listening_modes", "listener_segments"]),
+)
+def test_an_analysis_run_path_parses_back_to_its_dataset_and_run(analysis, when, user_id, dataset):
+    run = AnalysisRun(analysis, run_id(when), user_id)
+    assert AnalysisRun.parse(run.curated_path(dataset)) == (dataset, run)
+
+
+def test_one_runs_datasets_share_a_group_and_run_ids_sort_as_time_does():
+    run = AnalysisRun("modes", "20261201T093000Z", "a" * 24)
+    groups = {curated_group(run.curated_path(d))[1] for d in ("sessions", "listening_modes")}  # type: ignore[index]
+    assert groups == {f"{'a' * 24}/analysis/modes/20261201T093000Z"}
+    earlier, later = datetime(2026, 1, 2, 23, 59, 59, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC)
+    assert run_id(earlier) < run_id(later)
+    # an aware time in another zone is the same instant
+    assert run_id(later.astimezone(timezone(timedelta(hours=5)))) == "20260103T000000Z"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "sessions/analysis/modes/latest.parquet",  # not a run id
+        "sessions/u/analysis/unknown/20261201T093000Z.parquet",  # not an analysis
+        "sessions/u/other/modes/20261201T093000Z.parquet",
+        "sessions//analysis/modes/20261201T093000Z.parquet",
+        "sessions/u/analysis/modes/20261201T093000Z.json",
+        "streams/u/up/extended/Streaming_History_Audio_2024.parquet",
+    ],
+)
+def test_paths_outside_the_analysis_layout_are_not_runs(path):
+    assert AnalysisRun.parse(path) is None

@@ -150,6 +150,7 @@ def test_azure_values_of_app_settings() -> None:
     assert values["BLOB_TRIGGER_SOURCE"] == settings.EVENT_GRID
     assert values["SPOTIFY_USER"] == "me"
     assert param_default(MAIN, "extractSchedule") == settings.DEFAULT_EXTRACT_SCHEDULE
+    assert param_default(MAIN, "analysisSchedule") == settings.DEFAULT_ANALYSIS_SCHEDULE
     for name in ("SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN", "USER_ID_KEY"):
         assert "@Microsoft.KeyVault(SecretUri=" in json.dumps(values[name]), name
 

@@ -104,6 +104,46 @@ def top_item(
     }
 
 
+COUNTRIES = {"Sweden": "SE", "Norway": "NO", "Denmark": "DK", "Global": None}
+
+
+def chart_entry(
+    day: str,
+    rank: int,
+    track_id: str | None,
+    region: str = "Sweden",
+    title: str | None = None,
+    artist: str | None = "Chart Artist",
+    streams: int | None = 1000,
+    trend: str = "SAME_POSITION",
+    chart: str = "top200",
+    origin: str = "up9/charts.csv",
+    **extra,
+) -> dict:
+    """A curated chart entry (contracts.datasets.CHART_ENTRIES) of one of the COUNTRIES' charts."""
+    from contracts.charts import entry_key
+
+    when = date.fromisoformat(day)
+    row = {name: None for name in DATASETS["chart_entries"].names}
+    row.update(
+        entry_key=entry_key(when, COUNTRIES[region], chart, rank),
+        chart_date=when,
+        region=region,
+        country=COUNTRIES[region],
+        chart=chart,
+        rank=rank,
+        track_id=track_id,
+        title=title or f"Title {track_id}",
+        artist=artist,
+        streams=streams,
+        trend=trend,
+        origin=origin,
+        record_index=rank,
+    )
+    row.update(extra)
+    return row
+
+
 def parquet_bytes(dataset: str, rows: list[dict], schema: pa.Schema | None = None) -> bytes:
     table = pa.Table.from_pylist(rows, schema=schema or DATASETS[dataset])
     buffer = io.BytesIO()

@@ -13,9 +13,10 @@ import pytest
 from load.dialect import TSQL
 from load.loader import load_message
 from load.local_time import HomeZone
+from load.period import Period
 from load.plan import schema_statements
 from load.warehouse import open_warehouse
-from load.wrapped import Period, wrapped
+from load.wrapped import wrapped
 from storage import open_lake
 from tests.load.curated_rows import USER, message, put, stream
 

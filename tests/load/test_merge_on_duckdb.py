@@ -426,3 +426,58 @@ def test_load_from_azurite_into_duckdb(azurite_settings):
     assert (again.streams_accepted, again.duplicates_skipped) == (0, 2)
     assert (azurite_settings.lake_dir / "warehouse.duckdb").is_file()
     assert len(final_streams(azurite_settings, lake)) == 2
+
+
+def _modes_of(lake, run: str, user: str, labels: list[str]):
+    rows = [
+        {n: None for n in DATASETS["listening_modes"].names}
+        | {
+            "user_id": user,
+            "run_id": run,
+            "mode_id": i,
+            "label": label,
+            "sessions": 1,
+            "session_share": 1.0,
+            "ms_played": 1,
+            "minutes_share": 1.0,
+            "typical_hour": 1.0,
+            "typical_minutes": 1.0,
+            "skip_rate": 0.0,
+            "shuffle_share": 0.0,
+            "artists_per_hour": 1.0,
+            "podcast_share": 0.0,
+            "new_artist_share": 0.0,
+            "device": "phone",
+            "silhouette": 0.5,
+        }
+        for i, label in enumerate(labels, 1)
+    ]
+    return put(lake, "listening_modes", f"{user}/analysis/modes/{run}", rows)
+
+
+@pytest.mark.parametrize("order", ["older first", "newer first", "one batch"])
+def test_analysis_results_keep_the_newest_run_per_key_in_any_order(folder_settings, lake, order):
+    from load.loader import load_messages
+
+    other = "v" * 24
+    older = message(
+        _modes_of(lake, "20261201T000000Z", USER, ["a", "b", "c"]),
+        _modes_of(lake, "20261201T000000Z", other, ["x"]),
+        curated_from="analysis:modes/20261201T000000Z",
+    )
+    newer = message(
+        _modes_of(lake, "20261208T000000Z", USER, ["d", "e"]), curated_from="analysis:modes/20261208T000000Z"
+    )
+    with open_warehouse(folder_settings) as warehouse:
+        if order == "one batch":
+            outcomes = list(load_messages(warehouse, lake, [newer, older]))
+            assert len(outcomes) == 1  # the newest run wins anyway: they may load together
+        else:
+            for m in (older, newer) if order == "older first" else (newer, older):
+                load_message(warehouse, lake, m)
+        load_message(warehouse, lake, newer)  # a replay changes nothing
+        assert warehouse.query("SELECT user_id, run_id, label FROM dim_listening_mode ORDER BY 1, 3") == [
+            (USER, "20261208T000000Z", "d"),
+            (USER, "20261208T000000Z", "e"),
+            (other, "20261201T000000Z", "x"),  # another key: its own latest run
+        ]

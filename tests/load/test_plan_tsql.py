@@ -19,9 +19,10 @@ from sqlglot import exp
 from contracts.load_message import CuratedFile, LoadMessage
 from load.dialect import DUCKDB, TSQL
 from load.local_time import HomeZone
+from load.period import Period
 from load.plan import build_plan, dry_run_tag, group_curated, render_plan, schema_statements, synapse_script
 from load.tables import TABLE_BY_DATASET, TABLES
-from load.wrapped import Period, queries
+from load.wrapped import queries
 from tests.load.curated_rows import strip_synapse_options
 
 ALL_DATASETS = LoadMessage(

@@ -10,8 +10,9 @@ from datetime import date
 import pytest
 
 from load.loader import load_message
+from load.period import Period
 from load.warehouse import open_warehouse
-from load.wrapped import Period, minutes_from_ms, wrapped
+from load.wrapped import minutes_from_ms, wrapped
 from storage import open_lake
 from tests.load.curated_rows import USER, album, artist, message, put, stream, track
 

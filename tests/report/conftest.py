@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from load.local_time import HomeZone
-from load.wrapped import Period
+from load.period import Period
 from pipeline.chain import ingest
 from pipeline.stages import listening_summary
 from settings import Settings

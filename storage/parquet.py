@@ -1,4 +1,7 @@
-"""The one curated-Parquet writer: Snappy (what Synapse COPY INTO reads), written atomically to the lake."""
+"""The one curated-Parquet writer: Snappy (what Synapse COPY INTO reads), written atomically to the lake.
+
+Curation (transform/) and the analyses (analysis/) write curated files through it.
+"""
 
 from __future__ import annotations
 
