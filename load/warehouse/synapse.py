@@ -7,10 +7,11 @@ inside a transaction, so the plan opens its one DML transaction explicitly (note
 
 Transient failures (dropped connections, throttling, failover) are retried with backoff; the
 whole message is re-run, which is safe because every load is idempotent. A paused pool is not
-retried: the error says to resume it. A failure to connect or to create the schema (login failed,
-wrong database, permission denied) is one WarehouseUnavailable line with a hint; a failed load is
-one LoadError line. Either raises, so the queue retries, then poisons, with the reason logged.
-pyodbc is imported only here, and only when a connection is made.
+retried: PoolPaused says to resume it (load.pool does, when it controls the pool). A failure to
+connect or to create the schema (login failed, wrong database, permission denied) is one
+WarehouseUnavailable line with a hint; a failed load is one LoadError line. Either raises, so
+the queue retries, then poisons, with the reason logged. pyodbc is imported only here, and only
+when a connection is made.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any, TypeVar
 from contracts.layout import CURATED_CONTAINER
 from contracts.text import one_line
 from load.dialect import TSQL
-from load.errors import LoadError, WarehouseUnavailable
+from load.errors import LoadError, PoolPaused, WarehouseUnavailable
 from load.local_time import HomeZone
 from load.plan import Statement
 from load.warehouse.base import Warehouse, check_curated_file
@@ -177,12 +178,12 @@ def with_retries(
             return action()
         except errors as error:
             if is_paused(error):
-                raise WarehouseUnavailable(PAUSED_MESSAGE) from error
+                raise PoolPaused(PAUSED_MESSAGE) from error
             if not is_retryable(error):
                 raise
             if attempt == attempts:
                 if _unavailable(error):
-                    raise WarehouseUnavailable(PAUSED_MESSAGE) from error
+                    raise PoolPaused(PAUSED_MESSAGE) from error
                 raise
             delay = backoff * 2 ** (attempt - 1)
             logger.warning(
