@@ -50,7 +50,7 @@ class Seen:
 
 
 class FakeArm:
-    """Start with `with FakeArm(status="Paused") as arm:`; `arm.settings_overrides()` points Settings at it."""
+    """`with FakeArm(status="Paused") as arm:`; `arm.settings_overrides()` points Settings at it."""
 
     def __init__(self, status: str = "Online", transition_gets: int = 1):
         self.status = status
@@ -135,10 +135,10 @@ class FakeArm:
 
     def _scripted_answer(self, method: str, action: str, kind: str) -> dict | None:
         for script in self._scripted:
-            if (script["method"], script["action"]) == (method, action) and script["times"] > 0:
-                if ("delay" in script) == (kind == "delay"):
-                    script["times"] -= 1
-                    return script
+            wanted = (script["method"], script["action"]) == (method, action) and script["times"] > 0
+            if wanted and ("delay" in script) == (kind == "delay"):
+                script["times"] -= 1
+                return script
         return None
 
     def stall(self, method: str, url: str) -> float:

@@ -47,7 +47,7 @@ def test_status_pause_resume_with_the_managed_identitys_token(arm, settings):
 def test_a_change_during_a_transition_is_pool_busy(arm, settings):
     pool = open_pool(settings)
     pool.pause()
-    with pytest.raises(PoolBusy, match="409 Conflict: A state change \\(Pausing\\) is in progress"):
+    with pytest.raises(PoolBusy, match=r"409 Conflict: A state change \(Pausing\) is in progress"):
         pool.resume()
     with pytest.raises(PoolBusy):
         pool.pause()
@@ -86,7 +86,9 @@ def test_a_wrong_pool_or_a_refused_identity_is_one_line_with_what_to_do(arm, set
         f"'{other}' was not found. (check SYNAPSE_POOL_RESOURCE_ID (the SQL pool's resource id))"
     )
     arm.fail_next("POST", "pause", 403)
-    with pytest.raises(ArmError, match="403 Scripted.*grant the app's identity the pool's pause/resume role"):
+    with pytest.raises(
+        ArmError, match=r"403 Scripted.*grant the app's identity the pool's pause/resume role"
+    ):
         open_pool(settings).pause()
     with pytest.raises(ArmError, match="401 InvalidAuthenticationToken"):  # the fake checks the token
         SqlPoolArm(settings.azure_resource_manager_url, POOL_ID, lambda: "not-a-token").status()
@@ -99,7 +101,7 @@ def test_an_unreachable_resource_manager_is_one_line_after_the_retries():
     sleeps: list[float] = []
     pool = SqlPoolArm(f"http://127.0.0.1:{port}/", POOL_ID, lambda: "t", sleep=sleeps.append)
     with pytest.raises(
-        ArmError, match="^Resource Manager unreachable \\(GET status of the SQL pool\\)"
+        ArmError, match=r"^Resource Manager unreachable \(GET status of the SQL pool\)"
     ) as raised:
         pool.status()
     assert "\n" not in str(raised.value) and sleeps == [1.0, 2.0]
