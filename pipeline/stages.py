@@ -88,7 +88,7 @@ def load_curated(settings: Settings, body: str) -> LoadResult:
 
     if not settings.controls_pool:
         return load()
-    from load.pool import run_gated_load
+    from load.pool import run_gated_load  # lazy: HTTP to Resource Manager only when it controls the pool
     from load.pool.arm import open_pool
 
     queue = open_queue(settings, LOAD_QUEUE)
