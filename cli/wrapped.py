@@ -40,7 +40,15 @@ def summary_for(args: argparse.Namespace) -> dict:
     if args.top < 1:
         raise UserError("--top must be at least 1")
     settings = settings_from(args)
-    if not settings.uses_storage_account and not settings.lake_dir.is_dir():
+    if settings.warehouse == "synapse" and not (settings.user_id_key or settings.uses_storage_account):
+        # A key generated here would match nobody in the deployed warehouse: an empty summary.
+        raise UserError(
+            "WAREHOUSE=synapse needs the app's USER_ID_KEY (azd env get-value USER_ID_KEY), or "
+            "DataLake__blobServiceUri naming the lake that holds the key the app generated"
+        )
+    # The deployed warehouse with the app's key needs no local lake.
+    local = settings.warehouse != "synapse" and not settings.uses_storage_account
+    if local and not settings.lake_dir.is_dir():
         # Reading must not create a lake (or a new pseudonymisation key) at a mistyped path.
         raise UserError(f"no lake at {settings.lake_dir}: ingest an export first (python -m cli ingest ...)")
     try:

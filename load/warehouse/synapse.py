@@ -38,6 +38,7 @@ from storage.lake import Lake
 logger = logging.getLogger(__name__)
 
 ODBC_DRIVER = "ODBC Driver 18 for SQL Server"
+DRIVER_HINT = "install it: https://learn.microsoft.com/sql/connect/odbc/download-odbc-driver-for-sql-server"
 SQL_COPT_SS_ACCESS_TOKEN = 1256  # from msodbcsql.h
 TOKEN_SCOPE = "https://database.windows.net/.default"
 ATTEMPTS = 4
@@ -234,7 +235,7 @@ def _import_pyodbc():
         import pyodbc  # optional driver: needs unixODBC
     except ImportError as error:  # pyodbc loads libodbc at import: missing unixODBC lands here
         raise WarehouseUnavailable(
-            f"pyodbc cannot load: {error} (install unixODBC and {ODBC_DRIVER})"
+            f"pyodbc cannot load: {error} (needs unixODBC and {ODBC_DRIVER}; {DRIVER_HINT})"
         ) from None
     return pyodbc
 
@@ -255,7 +256,7 @@ def connect_pyodbc(settings: Settings):
     pyodbc = _import_pyodbc()
     if ODBC_DRIVER not in pyodbc.drivers():
         raise WarehouseUnavailable(
-            f"{ODBC_DRIVER} is not installed (found: {', '.join(pyodbc.drivers()) or 'none'})"
+            f"{ODBC_DRIVER} is not installed (found: {', '.join(pyodbc.drivers()) or 'none'}; {DRIVER_HINT})"
         )
     use_msi = bool(settings.managed_identity_client_id)
     connection_string = build_connection_string(settings, use_msi)
