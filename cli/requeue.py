@@ -39,7 +39,7 @@ def requeue_poisoned(source, target) -> int:
 def run(args) -> int:
     from azure.core.exceptions import AzureError  # lazy: other commands stay fast
 
-    from contracts.layout import LOAD_QUEUE, poison_queue
+    from contracts.layout import LOAD_QUEUE, poison_queue  # lazy: as above
     from storage import open_queue
     from storage.lake import LakeError
 
