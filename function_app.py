@@ -59,7 +59,13 @@ def curate_raw(client: blob.BlobClient, load: func.Out[str]) -> None:
 @app.queue_trigger(arg_name="msg", queue_name=LOAD_QUEUE, connection=STORAGE_CONNECTION)
 def load_curated(msg: func.QueueMessage) -> None:
     """Load one message's curated files into the warehouse; failures retry, then go to poison."""
-    result = stages.load_curated(SETTINGS, msg.get_body().decode("utf-8"))
+    try:
+        result = stages.load_curated(SETTINGS, msg.get_body().decode("utf-8"))
+    except stages.LoadDeferred as deferred:
+        # The pool is not online: the same body is queued again with a delay, so this delivery
+        # finishes (no dequeue count spent on waiting for a resume).
+        logger.info("load %s: %s", msg.id, deferred)
+        return
     logger.info(
         "load %s: %d streams accepted, %d duplicates skipped",
         msg.id,
@@ -88,6 +94,13 @@ def run_analyses(timer: func.TimerRequest) -> None:
     """Weekly (ANALYSIS_SCHEDULE, UTC): the hit model and listening modes; results to the load queue."""
     report = stages.run_analyses(SETTINGS)
     logger.info("analyses: %s", report)
+
+
+@app.timer_trigger(arg_name="timer", schedule=SETTINGS.synapse_pause_schedule, run_on_startup=False)
+def pause_idle_pool(timer: func.TimerRequest) -> None:
+    """Every few minutes (SYNAPSE_PAUSE_SCHEDULE, UTC): pause the SQL pool once no load ran for a while."""
+    report = stages.pause_idle_pool(SETTINGS)
+    logger.info("pool: %s", report)
 
 
 def _period_error(error: Exception) -> func.HttpResponse:

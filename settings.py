@@ -10,6 +10,7 @@ properties (`DataLake__blobServiceUri`, `DataLake__queueServiceUri`, `DataLake__
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,17 @@ STORAGE_CONNECTION = "DataLake"
 DEFAULT_LAKE_DIR = ".lake"
 DEFAULT_EXTRACT_SCHEDULE = "0 0 6 * * *"
 DEFAULT_ANALYSIS_SCHEDULE = "0 0 4 * * 1"  # Mondays 04:00 UTC: the hit model and listening modes
+# The dedicated SQL pool's automatic pause: checked every 5 minutes (UTC NCRONTAB), paused after
+# 30 idle minutes (0 turns it off); a load waiting for a resume looks again every 60 s.
+DEFAULT_PAUSE_SCHEDULE = "0 */5 * * * *"
+DEFAULT_PAUSE_AFTER_MINUTES = 30
+DEFAULT_RESUME_POLL_SECONDS = 60
+DEFAULT_ARM_URL = "https://management.azure.com/"
+# /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Synapse/workspaces/<ws>/sqlPools/<pool>
+SQL_POOL_RESOURCE_ID = re.compile(
+    r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Synapse/workspaces/[^/]+/sqlPools/[^/]+",
+    re.IGNORECASE,
+)
 EVENT_GRID = "EventGrid"
 POLLING = "LogsAndContainerScan"
 
@@ -42,6 +54,13 @@ class Settings:
     warehouse: str = "duckdb"
     synapse_server: str | None = None
     synapse_database: str | None = None
+
+    # The pool's pause/resume through Azure Resource Manager (load.pool): off without a resource id.
+    synapse_pool_resource_id: str | None = None
+    synapse_pause_after_minutes: int = DEFAULT_PAUSE_AFTER_MINUTES  # 0: never pause automatically
+    synapse_pause_schedule: str = DEFAULT_PAUSE_SCHEDULE
+    synapse_resume_poll_seconds: int = DEFAULT_RESUME_POLL_SECONDS
+    azure_resource_manager_url: str = DEFAULT_ARM_URL
 
     # The listener's home time zone (IANA name): local dates and hours of every figure.
     user_time_zone: str = "UTC"
@@ -84,6 +103,17 @@ class Settings:
         warehouse = get("WAREHOUSE") or ("synapse" if synapse_server else "duckdb")
         if warehouse not in ("duckdb", "synapse"):
             raise ValueError(f"WAREHOUSE must be duckdb or synapse, not {warehouse!r}")
+        pool_id = get("SYNAPSE_POOL_RESOURCE_ID")
+        if pool_id and not SQL_POOL_RESOURCE_ID.fullmatch(pool_id):
+            raise ValueError(
+                "SYNAPSE_POOL_RESOURCE_ID must be a SQL pool's resource id, /subscriptions/<id>/"
+                "resourceGroups/<group>/providers/Microsoft.Synapse/workspaces/<workspace>/sqlPools/<pool>, "
+                f"not {pool_id!r}"
+            )
+        arm_url = get("AZURE_RESOURCE_MANAGER_URL") or DEFAULT_ARM_URL
+        if not arm_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            # A bearer token for the subscription must never travel in clear text (loopback: tests).
+            raise ValueError(f"AZURE_RESOURCE_MANAGER_URL must be an https:// URL, not {arm_url!r}")
         return cls(
             storage_connection_string=get(STORAGE_CONNECTION),
             blob_service_uri=get(f"{STORAGE_CONNECTION}__blobServiceUri"),
@@ -94,6 +124,20 @@ class Settings:
             warehouse=warehouse,
             synapse_server=synapse_server,
             synapse_database=get("SYNAPSE_DATABASE"),
+            synapse_pool_resource_id=pool_id,
+            synapse_pause_after_minutes=_whole_number(
+                get("SYNAPSE_PAUSE_AFTER_MINUTES"), "SYNAPSE_PAUSE_AFTER_MINUTES", DEFAULT_PAUSE_AFTER_MINUTES
+            ),
+            synapse_pause_schedule=get("SYNAPSE_PAUSE_SCHEDULE") or DEFAULT_PAUSE_SCHEDULE,
+            synapse_resume_poll_seconds=max(
+                1,
+                _whole_number(
+                    get("SYNAPSE_RESUME_POLL_SECONDS"),
+                    "SYNAPSE_RESUME_POLL_SECONDS",
+                    DEFAULT_RESUME_POLL_SECONDS,
+                ),
+            ),
+            azure_resource_manager_url=arm_url if arm_url.endswith("/") else f"{arm_url}/",
             user_time_zone=time_zone,
             user_id_key=get("USER_ID_KEY"),
             extract_schedule=get("EXTRACT_SCHEDULE") or DEFAULT_EXTRACT_SCHEDULE,
@@ -107,12 +151,25 @@ class Settings:
         )
 
     @property
+    def controls_pool(self) -> bool:
+        """True when the app may pause and resume the SQL pool through Azure Resource Manager."""
+        return bool(self.synapse_pool_resource_id)
+
+    @property
     def uses_storage_account(self) -> bool:
         """True when Blob/Queue Storage (Azurite or Azure) holds the lake, not a local folder."""
         return bool(self.storage_connection_string or self.blob_service_uri)
 
     def with_lake_dir(self, lake_dir: str | Path) -> Settings:
         return replace(self, lake_dir=Path(lake_dir))
+
+
+def _whole_number(value: str | None, name: str, default: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number (0 or more), not {value!r}")
+    return int(value)
 
 
 # The names above, as app settings: infra/, local.settings.sample.json and this module agree
@@ -124,6 +181,11 @@ APP_SETTING_NAMES = (
     "WAREHOUSE",
     "SYNAPSE_SERVER",
     "SYNAPSE_DATABASE",
+    "SYNAPSE_POOL_RESOURCE_ID",
+    "SYNAPSE_PAUSE_AFTER_MINUTES",
+    "SYNAPSE_PAUSE_SCHEDULE",
+    "SYNAPSE_RESUME_POLL_SECONDS",
+    "AZURE_RESOURCE_MANAGER_URL",
     "USER_ID_KEY",
     "USER_TIME_ZONE",
     "EXTRACT_SCHEDULE",

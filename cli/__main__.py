@@ -1,4 +1,4 @@
-"""`python -m cli`: ingest exports, print the listening summary, extract, load, authorise.
+"""`python -m cli`: ingest exports, print the listening summary, extract, load, re-queue, authorise.
 
 Each sub-command is a module in this package with `add_parser(subparsers)` and `run(args)`.
 A user's mistake (bad upload, missing setting, unreadable path) ends with one line on stderr
@@ -14,7 +14,18 @@ import sys
 
 from cli.common import UserError
 
-COMMANDS = ("ingest", "wrapped", "report", "modes", "charts", "powerbi", "extract", "load", "auth")
+COMMANDS = (
+    "ingest",
+    "wrapped",
+    "report",
+    "modes",
+    "charts",
+    "powerbi",
+    "extract",
+    "load",
+    "requeue",
+    "auth",
+)
 __all__ = ["COMMANDS", "UserError", "main"]
 
 

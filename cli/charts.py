@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             f"--horizon must be at least {FIRST_WEEK} days (the first week is what the model sees)"
         )
     settings = settings_from(args)
-    require_lake(settings)
+    require_lake(settings, writes=True)
     try:
         result = hit_model(settings, datetime.now(UTC), horizon)
         drain_load_queue(settings, IngestSummary())

@@ -75,7 +75,24 @@ def check_user(name: str) -> str:
     return name
 
 
-def require_lake(settings: Settings) -> None:
-    """Reading must not create a lake (or a new pseudonymisation key) at a mistyped path."""
-    if not settings.uses_storage_account and not settings.lake_dir.is_dir():
+def require_lake(settings: Settings, writes: bool = False) -> None:
+    """What reading the warehouse needs: a lake that exists, or the deployed app's key.
+
+    Reading must not create a lake (or a new pseudonymisation key) at a mistyped path; against the
+    deployed warehouse, a key generated here would match nobody (an empty summary). A command that
+    `writes` results for the warehouse to load (the analyses) needs the lake Synapse reads from.
+    """
+    if writes and settings.warehouse == "synapse" and not settings.uses_storage_account:
+        raise UserError(
+            "WAREHOUSE=synapse loads from the deployed lake: set DataLake__blobServiceUri and "
+            "DataLake__queueServiceUri (azd env get-values) so the results land where Synapse reads"
+        )
+    if settings.warehouse == "synapse" and not (settings.user_id_key or settings.uses_storage_account):
+        raise UserError(
+            "WAREHOUSE=synapse needs the app's USER_ID_KEY (azd env get-value USER_ID_KEY), or "
+            "DataLake__blobServiceUri naming the lake that holds the key the app generated"
+        )
+    # The deployed warehouse with the app's key needs no local lake.
+    local = settings.warehouse != "synapse" and not settings.uses_storage_account
+    if local and not settings.lake_dir.is_dir():
         raise UserError(f"no lake at {settings.lake_dir}: ingest an export first (python -m cli ingest ...)")

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     user = check_user(args.user)
     period, home = period_from(args)
     settings = settings_from(args)
-    require_lake(settings)
+    require_lake(settings, writes=True)
     try:
         modes_run, segments = listening_modes(
             settings, user, home, datetime.now(UTC), period.first, period.last

@@ -11,6 +11,7 @@
     quarantine/  <upload-id>/<file>, <upload-id>/reason.json        refused uploads
     state/       uploads/<user>/<upload-id>.json                    what an accepted upload landed
                  spotify/recently-played.json, spotify/enrichment.json, secrets/user-id.key
+                 pool/loads/<load-id>.json, pool/last-load.json, pool/pausing.json, pool/observed.json
     models/      hit-model/<run-id>/model.joblib, metrics.json       a trained model and its figures
     queues       curated-loads (one message per curated raw file), curated-loads-poison
 
@@ -293,3 +294,17 @@ def manifest_path(user: str, upload_id: str) -> str:
 RECENTLY_PLAYED_STATE = "spotify/recently-played.json"
 ENRICHMENT_STATE = "spotify/enrichment.json"
 USER_ID_KEY_PATH = "secrets/user-id.key"
+
+# The SQL pool's activity (load.pool): one marker per running load, the end of the last load, the
+# automatic pause's announced intent, and the pool status the pause timer saw last.
+POOL_LOADS_PREFIX = "pool/loads/"
+POOL_LAST_LOAD = "pool/last-load.json"
+POOL_PAUSING = "pool/pausing.json"
+POOL_OBSERVED = "pool/observed.json"
+
+
+def pool_load_marker(load_id: str) -> str:
+    """The marker a running load keeps in state/ (`load_id`: letters and digits only)."""
+    if not load_id.isalnum():
+        raise ValueError(f"not a load id: {load_id!r}")
+    return f"{POOL_LOADS_PREFIX}{load_id}.json"

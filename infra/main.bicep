@@ -52,6 +52,19 @@ param spotifyRefreshToken string = ''
 @description('Key for pseudonymous user ids (openssl rand -hex 32), stored in Key Vault. Empty: generated into the lake.')
 param userIdKey string = ''
 
+@description('Minutes without a load after which the app pauses the SQL pool; 0 turns the automatic pause off. A string: azd passes environment values as text.')
+param synapsePauseAfterMinutes string = '30'
+
+@description('NCRONTAB (UTC) of the check that pauses the idle SQL pool.')
+param synapsePauseSchedule string = '0 */5 * * * *'
+
+@allowed([
+  'false'
+  'true'
+])
+@description('Key Vault purge protection, irreversible once on. Off (default): `azd down --purge` deletes the vault and its name is free again. On: the name stays reserved 7 days after a delete.')
+param keyVaultPurgeProtection string = 'false'
+
 @minValue(1)
 @description('Days before uploaded exports (upload/), raw export files (raw/exports/) and refused uploads (quarantine/) are deleted: personal data.')
 param personalDataRetentionDays int = 30
@@ -127,6 +140,7 @@ module keyVault 'app/keyvault.bicep' = {
     spotifyClientSecret: spotifyClientSecret
     spotifyRefreshToken: spotifyRefreshToken
     userIdKey: userIdKey
+    purgeProtection: keyVaultPurgeProtection
   }
 }
 
@@ -154,6 +168,9 @@ module rbac 'app/rbac.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     functionPrincipalId: identity.outputs.principalId
     synapsePrincipalId: synapse.outputs.principalId
+    synapseWorkspaceName: synapse.outputs.name
+    sqlPoolName: synapse.outputs.sqlPoolName
+    roleNameSuffix: resourceToken
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
   }
@@ -181,6 +198,9 @@ module functionApp 'app/function.bicep' = {
     deploymentContainerName: deploymentContainerName
     synapseServer: synapse.outputs.sqlServer
     synapseDatabase: synapse.outputs.sqlPoolName
+    synapsePoolResourceId: synapse.outputs.sqlPoolId
+    synapsePauseAfterMinutes: synapsePauseAfterMinutes
+    synapsePauseSchedule: synapsePauseSchedule
     extractSchedule: extractSchedule
     userTimeZone: userTimeZone
     analysisSchedule: analysisSchedule
@@ -204,3 +224,4 @@ output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output SYNAPSE_WORKSPACE_NAME string = synapse.outputs.name
 output SYNAPSE_SERVER string = synapse.outputs.sqlServer
 output SYNAPSE_DATABASE string = synapse.outputs.sqlPoolName
+output SYNAPSE_POOL_RESOURCE_ID string = synapse.outputs.sqlPoolId

@@ -9,3 +9,7 @@ class LoadError(Exception):
 
 class WarehouseUnavailable(LoadError):
     """The warehouse cannot be reached: a missing setting or driver, no credential, a paused pool."""
+
+
+class PoolPaused(WarehouseUnavailable):
+    """The Synapse SQL pool is paused (or still resuming): resuming it, not retrying, is the fix."""

@@ -2,9 +2,10 @@
 
 upload/{name} --accept_upload--> raw/exports/<user>/<upload-id>/...
 raw/{name}    --curate_raw-----> curated/<dataset>/...  + one load message naming those files
-load queue    --load_curated---> warehouse (one transaction per message)
+load queue    --load_curated---> warehouse (one transaction per message; waits for a paused pool)
 timer         --run_extract----> raw/spotify-api/...
 weekly timer  --run_analyses---> curated/<dataset>/.../analysis/...  + load messages, models/
+timer         --pause_idle_pool> the SQL pool paused once idle (Azure Resource Manager)
 
 Each stage opens the lake (and warehouse) the settings point at and calls one public function
 of extract/, transform/ or load/. function_app.py imports this module at indexing time, so the
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from extract.export.errors import UploadRefused
 from load.errors import WarehouseUnavailable
+from load.pool import LoadDeferred
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -30,14 +32,17 @@ if TYPE_CHECKING:
     from load.loader import LoadResult
     from load.local_time import HomeZone
     from load.period import Period
+    from load.pool import PauseReport
 
 __all__ = [
+    "LoadDeferred",
     "UploadRefused",
     "WarehouseUnavailable",
     "accept_upload",
     "curate_raw",
     "load_curated",
     "missing_catalog_ids",
+    "pause_idle_pool",
     "report_page",
     "run_analyses",
     "run_extract",
@@ -65,15 +70,52 @@ def curate_raw(settings: Settings, name: str) -> LoadMessage | None:
 
 
 def load_curated(settings: Settings, body: str) -> LoadResult:
-    """Load queue: load exactly the curated files a message names, in one transaction."""
+    """Load queue: load exactly the curated files a message names, in one transaction.
+
+    When the app controls the SQL pool (SYNAPSE_POOL_RESOURCE_ID), the load waits for it: a paused
+    pool is resumed and the same body re-queued with a delay; raises LoadDeferred (already
+    re-queued), and the trigger finishes the original without spending its dequeue count.
+    """
+    from contracts.layout import LOAD_QUEUE
     from contracts.load_message import LoadMessage
     from load.loader import load_message  # lazy: keeps function_app light
     from load.warehouse import open_warehouse
-    from storage import open_lake
+    from storage import open_lake, open_queue
 
     message = LoadMessage.from_json(body)
-    with open_warehouse(settings) as warehouse:
-        return load_message(warehouse, open_lake(settings), message)
+    lake = open_lake(settings)
+
+    def load() -> LoadResult:
+        with open_warehouse(settings) as warehouse:
+            return load_message(warehouse, lake, message)
+
+    if not settings.controls_pool:
+        return load()
+    from load.pool import run_gated_load  # lazy: HTTP to Resource Manager only when it controls the pool
+    from load.pool.arm import open_pool
+
+    queue = open_queue(settings, LOAD_QUEUE)
+    return run_gated_load(lake, queue, open_pool(settings), body, load, settings.synapse_resume_poll_seconds)
+
+
+def pause_idle_pool(settings: Settings, now: datetime | None = None) -> PauseReport:
+    """Timer (SYNAPSE_PAUSE_SCHEDULE): pause the SQL pool once no load ran for
+    SYNAPSE_PAUSE_AFTER_MINUTES, never while a load runs or a load message waits."""
+    from contracts.layout import LOAD_QUEUE
+    from load.pool import PauseReport, pause_if_idle  # lazy: keeps function_app light
+    from load.pool.arm import open_pool
+    from load.pool.control import utc_now
+    from storage import open_lake, open_queue
+
+    if not settings.controls_pool:
+        return PauseReport(False, "SYNAPSE_POOL_RESOURCE_ID is not set")
+    return pause_if_idle(
+        open_lake(settings),
+        open_queue(settings, LOAD_QUEUE),
+        open_pool(settings),
+        settings.synapse_pause_after_minutes,
+        clock=utc_now if now is None else (lambda: now),
+    )
 
 
 def missing_catalog_ids(settings: Settings) -> Callable[[Sequence[str]], dict[str, list[str]]]:

@@ -197,8 +197,8 @@ class StorageQueue:
             )
         return cls(client)
 
-    def send(self, body: str) -> None:
-        self.client.send_message(body)
+    def send(self, body: str, delay_seconds: int = 0) -> None:
+        self.client.send_message(body, visibility_timeout=delay_seconds or None)
 
     def receive(self, max_messages: int = 32) -> list[QueueMessage]:
         return [
@@ -210,3 +210,7 @@ class StorageQueue:
 
     def delete(self, message: QueueMessage) -> None:
         self.client.delete_message(message.id, message.receipt)
+
+    def count(self) -> int:
+        # Includes invisible messages (in flight, or sent with a delay), so never under the truth.
+        return int(self.client.get_queue_properties().approximate_message_count or 0)

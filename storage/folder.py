@@ -144,8 +144,17 @@ class FolderStagedBlob(StagedBlobBase):
         self.finished = True
 
 
+def _now_stamp() -> int:
+    """Now, in the 100 ns ticks of a version-1 uuid's time (the clock the message names use)."""
+    return uuid.uuid1().time
+
+
 class FolderQueue:
-    """A queue as a folder of message files; good enough for one process draining it in order."""
+    """A queue as a folder of message files; good enough for one process draining it in order.
+
+    A message file is named by the time it becomes visible (`<ticks>-<random>.msg`), so names sort
+    in delivery order and a message sent with a delay is simply not due yet.
+    """
 
     def __init__(self, root: str | Path, name: str):
         self.name = name
@@ -154,10 +163,11 @@ class FolderQueue:
         # under its visibility timeout is in Queue Storage. A new queue object sees it again.
         self._in_flight: set[str] = set()
 
-    def send(self, body: str) -> None:
+    def send(self, body: str, delay_seconds: int = 0) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         # Time-ordered names keep FIFO order; the uuid keeps them unique.
-        name = f"{uuid.uuid1().time:020d}-{uuid.uuid4().hex[:8]}.msg"
+        visible_at = _now_stamp() + max(delay_seconds, 0) * 10_000_000
+        name = f"{visible_at:020d}-{uuid.uuid4().hex[:8]}.msg"
         with tempfile.NamedTemporaryFile("w", dir=self.folder, delete=False, suffix=".tmp") as tmp:
             tmp.write(body)
         os.replace(tmp.name, self.folder / name)
@@ -165,7 +175,10 @@ class FolderQueue:
     def receive(self, max_messages: int = 32) -> list[QueueMessage]:
         if not self.folder.is_dir():
             return []
-        names = sorted(p.name for p in self.folder.glob("*.msg") if p.name not in self._in_flight)
+        due = f"{_now_stamp():020d}"
+        names = sorted(
+            p.name for p in self.folder.glob("*.msg") if p.name not in self._in_flight and p.name <= due
+        )
         names = names[:max_messages]
         self._in_flight.update(names)
         return [
@@ -183,3 +196,6 @@ class FolderQueue:
     def delete(self, message: QueueMessage) -> None:
         (self.folder / message.receipt).unlink(missing_ok=True)
         (self.folder / f"{message.receipt}.count").unlink(missing_ok=True)
+
+    def count(self) -> int:
+        return sum(1 for _ in self.folder.glob("*.msg")) if self.folder.is_dir() else 0

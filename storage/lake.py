@@ -119,11 +119,18 @@ class QueueMessage:
 class LakeQueue(Protocol):
     name: str
 
-    def send(self, body: str) -> None: ...
+    def send(self, body: str, delay_seconds: int = 0) -> None:
+        """Add a message; with a delay it stays invisible (to `receive`, not to `count`) that long."""
+        ...
 
     def receive(self, max_messages: int = 32) -> list[QueueMessage]: ...
 
     def delete(self, message: QueueMessage) -> None: ...
+
+    def count(self) -> int:
+        """How many messages the queue holds, visible or not (received, delayed): at least the true
+        number, as Queue Storage's approximate count is."""
+        ...
 
 
 class LakeError(Exception):

@@ -1,4 +1,5 @@
-"""Shared fixtures: a folder lake, Blob/Queue Storage on the real Azurite emulator, the fake Spotify.
+"""Shared fixtures: a folder lake, Blob/Queue Storage on the real Azurite emulator, the fake Spotify,
+the fake Resource Manager (one SQL pool) with its managed-identity endpoint.
 
 Each test process starts its own Azurite from ./node_modules (`make test` runs the suite on
 two workers, and the fixtures empty the emulator between tests, so workers never share one).
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from settings import Settings
+from tests.fakes.arm_api import FakeArm
 from tests.fakes.spotify_api import Catalog, FakeSpotify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,3 +113,13 @@ def fake(catalog):
     with FakeSpotify(catalog, history_limit=None) as server:
         yield server
     assert server.validation_errors == [], server.validation_errors[:5]
+
+
+@pytest.fixture
+def arm(monkeypatch):
+    """The fake Resource Manager on loopback, and the managed-identity environment the Functions host
+    sets (read by azure-identity itself), so the app's real credential asks the fake for tokens."""
+    with FakeArm() as server:
+        for name, value in server.identity_environment().items():
+            monkeypatch.setenv(name, value)
+        yield server

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from azure.storage.blob import BlobClient
 
 import function_app
 from load.warehouse import open_warehouse
+from pipeline import stages
 from storage import open_lake
 from tests.exports import EXPECTED, small_export
 from tests.fakes.spotify_api import past_ms
@@ -44,6 +46,7 @@ def test_the_host_indexes_seven_functions_with_their_bindings(indexed):
         "load_curated",
         "extract_spotify",
         "run_analyses",
+        "pause_idle_pool",
         "wrapped",
         "report",
     }
@@ -66,6 +69,9 @@ def test_the_host_indexes_seven_functions_with_their_bindings(indexed):
     assert timer["schedule"] == "0 0 6 * * *" and timer["runOnStartup"] is False
     (weekly,) = indexed["run_analyses"]["bindings"]
     assert weekly["schedule"] == "0 0 4 * * 1" and weekly["runOnStartup"] is False
+    (pause,) = indexed["pause_idle_pool"]["bindings"]
+    assert pause["type"] == "timerTrigger" and pause["schedule"] == "0 */5 * * * *"
+    assert pause["runOnStartup"] is False
 
 
 def test_settings_choose_the_blob_source_and_schedule_at_indexing():
@@ -281,3 +287,117 @@ def test_an_unreachable_warehouse_is_a_503_not_a_crash(sample_app, monkeypatch):
     monkeypatch.setattr(function_app, "SETTINGS", replace(sample_app, warehouse="synapse"))
     answer = get("wrapped")
     assert answer.status_code == 503 and "SYNAPSE_SERVER is not set" in json.loads(answer.get_body())["error"]
+
+
+# -- the SQL pool: paused when idle, woken for loads (fake Resource Manager, Azurite, DuckDB) ----
+
+
+class Host:
+    """The queue trigger's host loop over the real Azurite queue: receive, call the function,
+    delete the message when it returns (an exception leaves it for a retry, as the host does)."""
+
+    def __init__(self, settings):
+        from storage import open_queue
+
+        self.queue = open_queue(settings, "curated-loads")
+        self.dequeue_counts: list[int] = []
+
+    def deliver_due(self) -> int:
+        delivered = 0
+        for queued in self.queue.receive():
+            self.dequeue_counts.append(queued.dequeue_count)
+            message = QueueMessage(
+                id=queued.id, body=queued.body.encode(), dequeue_count=queued.dequeue_count
+            )
+            handler("load_curated")(msg=message)  # raises: the host would retry it (not here)
+            self.queue.delete(queued)
+            delivered += 1
+        return delivered
+
+
+@pytest.fixture
+def pool_app(azurite_settings, arm, monkeypatch):
+    settings = replace(azurite_settings, synapse_resume_poll_seconds=1, **arm.settings_overrides())
+    monkeypatch.setattr(function_app, "SETTINGS", settings)
+    return settings
+
+
+@pytest.mark.azurite
+def test_a_paused_pool_is_resumed_and_every_message_loads_exactly_once(pool_app, arm, caplog):
+    import time
+
+    arm.status = "Paused"
+    caplog.set_level("INFO")
+    upload(pool_app, "me/my_spotify_data.zip", small_export())
+    host = Host(pool_app)
+    for body in curate_every_raw_file(pool_app):
+        host.queue.send(body)  # what curate_raw's output binding does
+    queued = host.queue.count()
+    assert queued == EXPECTED["files"]
+    arm.transition_gets = queued + 2  # the resume outlasts the first round of deliveries
+
+    assert host.deliver_due() == queued  # each delivery finishes: the pool is paused, it waits
+    assert counts(pool_app)["fact_stream"] == 0
+    assert arm.count("POST", "resume") == 1 and arm.status == "Resuming"  # one resume, not one each
+    assert host.queue.count() == queued  # every message kept, re-queued with a delay
+    assert "re-queued for 1 s" in caplog.text
+
+    deadline = time.monotonic() + 30
+    while host.queue.count() and time.monotonic() < deadline:
+        host.deliver_due()
+        time.sleep(0.2)
+    assert host.queue.count() == 0
+    assert counts(pool_app) == {"fact_stream": EXPECTED["streams_accepted"], "stream_reject": 1}
+    loads = [r for r in caplog.records if r.name == "load.loader" and r.getMessage().startswith("loaded ")]
+    assert len(loads) == queued  # each message loaded once: no second load of any message
+    assert set(host.dequeue_counts) == {1}  # waiting never spent a delivery: nothing heads to poison
+    assert arm.count("POST", "resume") == 1
+
+
+@pytest.mark.azurite
+def test_the_timer_pauses_an_idle_pool_never_under_a_load_and_replays_change_nothing(pool_app, arm, caplog):
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from contracts.layout import POOL_LOADS_PREFIX, STATE_CONTAINER
+
+    caplog.set_level("INFO", logger="function_app")
+    upload(pool_app, "me/my_spotify_data.zip", small_export())
+    (body, *_) = curate_every_raw_file(pool_app)
+    handler("pause_idle_pool")(timer=Timer())  # first sight of the pool online
+    assert "pool: left the SQL pool Online: idle for 0 of 30 minutes" in caplog.text
+
+    # A load in flight: its status check stalls in Resource Manager while the timer ticks, half
+    # an hour after everything else; the load's marker keeps the pool online.
+    arm.delay_next("GET", "status", 2.0)
+    load = threading.Thread(
+        target=handler("load_curated"), kwargs={"msg": QueueMessage(id="a", body=body.encode())}
+    )
+    load.start()
+    lake = open_lake(pool_app)
+    while not list(lake.list(STATE_CONTAINER, POOL_LOADS_PREFIX)):
+        time.sleep(0.02)
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    assert str(stages.pause_idle_pool(pool_app, now=later)) == "left the SQL pool Online: 1 load(s) running"
+    load.join(timeout=30)
+    assert counts(pool_app)["fact_stream"] > 0 and arm.count("POST", "pause") == 0
+
+    # Idle for 31 minutes after that load: paused, once, however often the tick is replayed.
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    assert stages.pause_idle_pool(pool_app, now=later).paused
+    for _ in range(3):
+        assert not stages.pause_idle_pool(pool_app, now=later).paused
+        handler("pause_idle_pool")(timer=Timer())
+    assert arm.count("POST", "pause") == 1 and arm.status == "Paused"
+
+
+def test_the_pause_timer_does_nothing_without_a_pool_id(app_settings_folder, caplog):
+    caplog.set_level("INFO", logger="function_app")
+    handler("pause_idle_pool")(timer=Timer())
+    assert "pool: left the SQL pool alone: SYNAPSE_POOL_RESOURCE_ID is not set" in caplog.text
+
+
+@pytest.fixture
+def app_settings_folder(folder_settings, monkeypatch):
+    monkeypatch.setattr(function_app, "SETTINGS", folder_settings)
+    return folder_settings

@@ -15,6 +15,9 @@ param tableEndpoint string
 param deploymentContainerName string
 param synapseServer string
 param synapseDatabase string
+param synapsePoolResourceId string
+param synapsePauseAfterMinutes string = '30'
+param synapsePauseSchedule string = '0 */5 * * * *'
 param extractSchedule string
 param userTimeZone string = 'UTC'
 
@@ -150,6 +153,27 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SYNAPSE_DATABASE'
           value: synapseDatabase
+        }
+        // The pool pauses itself when idle and resumes for loads, through Resource Manager.
+        {
+          name: 'SYNAPSE_POOL_RESOURCE_ID'
+          value: synapsePoolResourceId
+        }
+        {
+          name: 'SYNAPSE_PAUSE_AFTER_MINUTES'
+          value: synapsePauseAfterMinutes
+        }
+        {
+          name: 'SYNAPSE_PAUSE_SCHEDULE'
+          value: synapsePauseSchedule
+        }
+        {
+          name: 'SYNAPSE_RESUME_POLL_SECONDS'
+          value: '60'
+        }
+        {
+          name: 'AZURE_RESOURCE_MANAGER_URL'
+          value: environment().resourceManager
         }
         {
           name: 'USER_ID_KEY'

@@ -6,6 +6,14 @@ param name string
 param location string
 param tags object = {}
 
+// A string, not a bool: azd substitutes environment values into main.parameters.json as text.
+@allowed([
+  'false'
+  'true'
+])
+@description('Purge protection (irreversible once on): a deleted vault cannot be purged before softDeleteRetentionInDays. Off by default so `azd down --purge` frees the name.')
+param purgeProtection string = 'false'
+
 @secure()
 param spotifyClientSecret string = ''
 
@@ -20,6 +28,8 @@ var spotifyRefreshTokenName = 'spotify-refresh-token'
 var userIdKeyName = 'user-id-key'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_110: Purge protection is the purgeProtection parameter, off by default for a personal deployment so that azd down --purge can delete the vault and a redeploy can reuse its name; soft delete stays on.
+  // checkov:skip=CKV_AZURE_42: Same reason as CKV_AZURE_110: the vault is recoverable for 7 days (soft delete), and purge-protected only when purgeProtection is 'true'.
   // checkov:skip=CKV_AZURE_109: Key Vault references from a Flex Consumption app without VNet integration do not work against a network-restricted vault; access is RBAC-only.
   // checkov:skip=CKV_AZURE_189: Same reason as CKV_AZURE_109: the vault keeps its public endpoint, guarded by Entra RBAC.
   name: name
@@ -34,7 +44,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
-    enablePurgeProtection: true
+    // Key Vault accepts only true or null here: false is refused, and true cannot be undone.
+    enablePurgeProtection: (purgeProtection == 'true') ? true : null
     publicNetworkAccess: 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'

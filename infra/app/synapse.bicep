@@ -1,7 +1,8 @@
 // The warehouse: a Synapse workspace on the lake account, Entra-only authentication with the
 // deploying user as admin, and one dedicated SQL pool (DW100c, the smallest) that COPY INTO loads
 // from curated/ Parquet over the .dfs endpoint with the workspace's managed identity.
-// A dedicated pool bills while online: pause it when idle (`az synapse sql pool pause`).
+// A dedicated pool bills while online: the app pauses it when idle and resumes it for loads
+// (load/pool/, with the custom role in rbac.bicep).
 param name string
 param location string
 param tags object = {}
@@ -106,3 +107,5 @@ output principalId string = workspace.identity.principalId
 // <workspace>.sql.azuresynapse.net: the dedicated pools' endpoint (serverless is -ondemand).
 output sqlServer string = workspace.properties.connectivityEndpoints.sql
 output sqlPoolName string = sqlPool.name
+// What the app pauses and resumes through Resource Manager (SYNAPSE_POOL_RESOURCE_ID).
+output sqlPoolId string = sqlPool.id

@@ -7,10 +7,11 @@ inside a transaction, so the plan opens its one DML transaction explicitly (note
 
 Transient failures (dropped connections, throttling, failover) are retried with backoff; the
 whole message is re-run, which is safe because every load is idempotent. A paused pool is not
-retried: the error says to resume it. A failure to connect or to create the schema (login failed,
-wrong database, permission denied) is one WarehouseUnavailable line with a hint; a failed load is
-one LoadError line. Either raises, so the queue retries, then poisons, with the reason logged.
-pyodbc is imported only here, and only when a connection is made.
+retried: PoolPaused says to resume it (load.pool does, when it controls the pool). A failure to
+connect or to create the schema (login failed, wrong database, permission denied) is one
+WarehouseUnavailable line with a hint; a failed load is one LoadError line. Either raises, so
+the queue retries, then poisons, with the reason logged. pyodbc is imported only here, and only
+when a connection is made.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import pyarrow as pa
 from contracts.layout import CURATED_CONTAINER
 from contracts.text import one_line
 from load.dialect import TSQL
-from load.errors import LoadError, WarehouseUnavailable
+from load.errors import LoadError, PoolPaused, WarehouseUnavailable
 from load.local_time import HomeZone
 from load.plan import Statement
 from load.warehouse.base import Warehouse, check_curated_file
@@ -39,6 +40,7 @@ from storage.lake import Lake
 logger = logging.getLogger(__name__)
 
 ODBC_DRIVER = "ODBC Driver 18 for SQL Server"
+DRIVER_HINT = "install it: https://learn.microsoft.com/sql/connect/odbc/download-odbc-driver-for-sql-server"
 SQL_COPT_SS_ACCESS_TOKEN = 1256  # from msodbcsql.h
 TOKEN_SCOPE = "https://database.windows.net/.default"
 ATTEMPTS = 4
@@ -179,12 +181,12 @@ def with_retries(
             return action()
         except errors as error:
             if is_paused(error):
-                raise WarehouseUnavailable(PAUSED_MESSAGE) from error
+                raise PoolPaused(PAUSED_MESSAGE) from error
             if not is_retryable(error):
                 raise
             if attempt == attempts:
                 if _unavailable(error):
-                    raise WarehouseUnavailable(PAUSED_MESSAGE) from error
+                    raise PoolPaused(PAUSED_MESSAGE) from error
                 raise
             delay = backoff * 2 ** (attempt - 1)
             logger.warning(
@@ -235,7 +237,7 @@ def _import_pyodbc():
         import pyodbc  # optional driver: needs unixODBC
     except ImportError as error:  # pyodbc loads libodbc at import: missing unixODBC lands here
         raise WarehouseUnavailable(
-            f"pyodbc cannot load: {error} (install unixODBC and {ODBC_DRIVER})"
+            f"pyodbc cannot load: {error} (needs unixODBC and {ODBC_DRIVER}; {DRIVER_HINT})"
         ) from None
     return pyodbc
 
@@ -256,7 +258,7 @@ def connect_pyodbc(settings: Settings):
     pyodbc = _import_pyodbc()
     if ODBC_DRIVER not in pyodbc.drivers():
         raise WarehouseUnavailable(
-            f"{ODBC_DRIVER} is not installed (found: {', '.join(pyodbc.drivers()) or 'none'})"
+            f"{ODBC_DRIVER} is not installed (found: {', '.join(pyodbc.drivers()) or 'none'}; {DRIVER_HINT})"
         )
     use_msi = bool(settings.managed_identity_client_id)
     connection_string = build_connection_string(settings, use_msi)

@@ -86,3 +86,17 @@ def app_settings() -> dict[str, Any]:
 
 def param_default(path: Path, name: str) -> Any:
     return parse(path)["parameters"][name].get("default")
+
+
+def dotted(value: Any) -> Any:
+    """`a.b.c` for pycep's nested property accessors (`x.id`, `synapse.outputs.sqlPoolId`); a
+    parameterless function call is `name()`; anything else comes back as it is."""
+    if isinstance(value, dict):
+        operator = value.get("operator", {})
+        if operator.get("type") == "property_accessor":
+            operands = operator["operands"]
+            return f"{dotted(operands['operand_1'])}.{dotted(operands['operand_2'])}"
+        function = value.get("function", {})
+        if function and not any(function.get("parameters", {}).values()):
+            return f"{function['type']}()"
+    return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from bicep_tree import (
     app_settings,
     bicep_files,
     body,
+    dotted,
     one_resource,
     param_default,
     parse,
@@ -187,12 +189,26 @@ def test_app_insights_accepts_entra_auth_only() -> None:
     assert component["properties"]["WorkspaceResourceId"]
 
 
-def test_key_vault_is_rbac_with_purge_protection() -> None:
+def test_key_vault_is_rbac_with_purge_protection_a_parameter_off_by_default() -> None:
     path, vault = one_resource("Microsoft.KeyVault/vaults")
     props = vault["properties"]
     assert props["enableRbacAuthorization"] is True
     assert props["enableSoftDelete"] is True
-    assert props["enablePurgeProtection"] is True
+    # Key Vault takes only true or null (false is refused, true is irreversible): true when asked.
+    protection = props["enablePurgeProtection"]["operator"]
+    assert protection["type"] == "conditional"
+    assert protection["operands"]["condition"]["operator"]["operands"] == {
+        "operand_1": "purgeProtection",
+        "operand_2": "true",
+    }
+    assert (protection["operands"]["true_value"], protection["operands"]["false_value"]) == (True, None)
+    assert param_default(path, "purgeProtection") == "false"
+    # Off by default for `azd down --purge`, from the environment (KEY_VAULT_PURGE_PROTECTION).
+    assert param_default(MAIN, "keyVaultPurgeProtection") == "false"
+    vault_module = body(parse(MAIN)["modules"]["keyVault"])
+    assert vault_module["params"]["purgeProtection"] == "keyVaultPurgeProtection"
+    supplied = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert supplied["keyVaultPurgeProtection"]["value"] == "${KEY_VAULT_PURGE_PROTECTION=false}"
     secret_names = {v["value"] for v in parse(path)["variables"].values()}
     assert {"spotify-client-secret", "spotify-refresh-token", "user-id-key"} <= secret_names
     for name, param in parse(path)["parameters"].items():
@@ -204,7 +220,11 @@ def test_role_ids_are_named_commented_variables_used_by_assignments() -> None:
     path = INFRA / "app" / "rbac.bicep"
     lines = path.read_text().splitlines()
     variables = parse(path)["variables"]
-    role_vars = {name: v["value"] for name, v in variables.items() if v["value"] in ROLE_GUIDS}
+    role_vars = {
+        name: v["value"]
+        for name, v in variables.items()
+        if isinstance(v["value"], str) and v["value"] in ROLE_GUIDS
+    }
     assert set(role_vars.values()) == ROLE_GUIDS
     for name in role_vars:
         index = next(i for i, line in enumerate(lines) if line.startswith(f"var {name} ="))
@@ -212,14 +232,77 @@ def test_role_ids_are_named_commented_variables_used_by_assignments() -> None:
             f"role variable {name} needs a comment saying what it is for"
         )
     assignments = list(resources("Microsoft.Authorization/roleAssignments"))
+    custom = {name for _, name, _ in resources("Microsoft.Authorization/roleDefinitions")}
     used = set()
     for _, name, assignment in assignments:
         guid = assignment["name"]["function"]
-        role = assignment["properties"]["roleDefinitionId"]["function"]["parameters"]["resource_name_1"]
+        role_id = dotted(assignment["properties"]["roleDefinitionId"])
         assert guid["type"] == "guid", f"{name}: name must be guid(scope, principal, role)"
-        assert role in guid["parameters"].values(), f"{name}: the role must be part of the name"
+        parts = [dotted(p) for p in guid["parameters"].values()]
+        if isinstance(role_id, str):  # a custom role declared here: `<role>.id`
+            role = role_id.removesuffix(".id")
+            assert role in custom, f"{name}: {role_id} is not a role declared in infra/"
+            assert role_id in parts, f"{name}: the role must be part of the name"
+        else:
+            role = role_id["function"]["parameters"]["resource_name_1"]
+            assert role in parts, f"{name}: the role must be part of the name"
         used.add(role)
-    assert used == set(role_vars)
+    assert used == set(role_vars) | custom
+
+
+def test_the_app_may_only_read_pause_and_resume_its_own_pool() -> None:
+    path = INFRA / "app" / "rbac.bicep"
+    ((_, role),) = [(n, r) for _, n, r in resources("Microsoft.Authorization/roleDefinitions")]
+    props = role["properties"]
+    assert props["type"] == "CustomRole"
+    (permissions,) = props["permissions"]
+    assert sorted(variable(path, permissions["actions"])) == [
+        "Microsoft.Synapse/workspaces/sqlPools/pause/action",
+        "Microsoft.Synapse/workspaces/sqlPools/read",
+        "Microsoft.Synapse/workspaces/sqlPools/resume/action",
+    ]
+    assert permissions["notActions"] == permissions["dataActions"] == permissions["notDataActions"] == []
+    assert [dotted(scope) for scope in props["assignableScopes"]] == ["resource_group().id"]
+    assert "roleNameSuffix" in props["roleName"]  # role names are tenant-wide: one per deployment
+    assert role["name"]["function"]["type"] == "guid"
+    # Assigned to the function's identity at the pool's own scope, not the group or the workspace.
+    (assignment,) = [
+        a
+        for _, _, a in resources("Microsoft.Authorization/roleAssignments")
+        if dotted(a["properties"]["roleDefinitionId"]) == "poolControlRole.id"
+    ]
+    assert assignment["scope"] == "sqlPool"
+    assert assignment["properties"]["principalId"] == "functionPrincipalId"
+    assert assignment["properties"]["principalType"] == "ServicePrincipal"
+    pool = parse(path)["resources"]["sqlPool"]
+    assert pool["type"] == "Microsoft.Synapse/workspaces/sqlPools" and pool["existing"] is True
+    assert pool["config"]["parent"] == "workspace"
+
+
+def test_the_app_settings_name_the_pool_and_resource_manager() -> None:
+    values = app_settings()
+    assert values["SYNAPSE_POOL_RESOURCE_ID"] == "synapsePoolResourceId"
+    assert dotted(values["AZURE_RESOURCE_MANAGER_URL"]) == "environment().resourceManager"
+    assert values["SYNAPSE_PAUSE_AFTER_MINUTES"] == "synapsePauseAfterMinutes"
+    assert values["SYNAPSE_PAUSE_SCHEDULE"] == "synapsePauseSchedule"
+    function_module = body(parse(MAIN)["modules"]["functionApp"])["params"]
+    assert dotted(function_module["synapsePoolResourceId"]) == "synapse.outputs.sqlPoolId"
+    assert param_default(MAIN, "synapsePauseAfterMinutes") == str(settings.DEFAULT_PAUSE_AFTER_MINUTES)
+    assert param_default(MAIN, "synapsePauseSchedule") == settings.DEFAULT_PAUSE_SCHEDULE
+    supplied = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert supplied["synapsePauseAfterMinutes"]["value"] == "${SYNAPSE_PAUSE_AFTER_MINUTES=30}"
+    assert "sqlPoolId" in parse(INFRA / "app" / "synapse.bicep")["outputs"]
+
+
+def test_a_load_marker_outlives_the_function_timeout() -> None:
+    from datetime import timedelta
+
+    from load.pool.activity import LOAD_MARKER_LIFETIME
+
+    hours, minutes, seconds = (
+        int(x) for x in json.loads((ROOT / "host.json").read_text())["functionTimeout"].split(":")
+    )
+    assert timedelta(hours=hours, minutes=minutes, seconds=seconds) < LOAD_MARKER_LIFETIME
 
 
 def test_synapse_workspace_pool_admin_and_firewall() -> None:
@@ -271,6 +354,24 @@ def test_azure_yaml_service_and_hooks() -> None:
     for hook in ("postprovision", "postdeploy"):
         script = ROOT / config["hooks"][hook]["run"]
         assert script.is_file() and os.access(script, os.X_OK), script
+
+
+@pytest.mark.parametrize("hook", ["postprovision", "postdeploy"])
+def test_hooks_run_under_bash_everywhere_azd_runs_them(hook: str) -> None:
+    # azd's `shell: sh` runs the file itself on Linux and macOS (its shebang picks the shell) and
+    # `bash <file>` on Windows (Git Bash): so each hook is a bash script, with LF line endings
+    # even in a Windows checkout (.gitattributes), in bash 3.2 syntax (macOS's /bin/bash).
+    config = _azure_yaml()["hooks"][hook]
+    assert config["shell"] == "sh"
+    script = ROOT / config["run"]
+    raw = script.read_bytes()
+    assert raw.startswith(b"#!/usr/bin/env bash\n") and b"\r" not in raw
+    assert "*.sh text eol=lf" in (ROOT / ".gitattributes").read_text()
+    checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    text = raw.decode()
+    for bash4 in ("declare -A", "mapfile", "readarray", ",,}", "^^}"):
+        assert bash4 not in text, f"{script.name}: {bash4} needs bash 4 (macOS has 3.2)"
 
 
 def test_host_json_pins_the_bundle_timeouts_and_poison_thresholds() -> None:

@@ -174,3 +174,21 @@ def test_concurrent_first_use_agrees_on_one_user_id_key(settings):
     with ThreadPoolExecutor(8) as pool:
         keys = set(pool.map(lambda _: user_id_key(open_lake(settings), settings), range(16)))
     assert len(keys) == 1
+
+
+def test_a_delayed_message_is_counted_at_once_and_delivered_once_due(settings):
+    import time
+
+    queue = open_queue(settings, "curated-loads")
+    assert queue.count() == 0
+    queue.send("later", delay_seconds=1)
+    queue.send("now")
+    assert queue.count() == 2  # the delayed one is waiting too: it counts
+    assert [m.body for m in queue.receive()] == ["now"]
+    deadline = time.monotonic() + 10
+    while not (due := queue.receive()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [(m.body, m.dequeue_count) for m in due] == [("later", 1)]  # a fresh message, never dequeued
+    for message in due:
+        queue.delete(message)
+    assert queue.count() == 1  # "now" is received but not deleted: still counted
