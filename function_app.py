@@ -12,7 +12,7 @@ import logging
 import azure.functions as func
 import azurefunctions.extensions.bindings.blob as blob
 
-from contracts.layout import LOAD_QUEUE, RAW_CONTAINER, UPLOAD_CONTAINER
+from contracts.layout import ANALYSIS_QUEUE, LOAD_QUEUE, RAW_CONTAINER, UPLOAD_CONTAINER
 from extract.spotify.errors import SpotifyAuthError
 from pipeline import stages
 from settings import STORAGE_CONNECTION, Settings
@@ -90,9 +90,21 @@ def extract_spotify(timer: func.TimerRequest) -> None:
 
 
 @app.timer_trigger(arg_name="timer", schedule=SETTINGS.analysis_schedule, run_on_startup=False)
-def run_analyses(timer: func.TimerRequest) -> None:
-    """Weekly (ANALYSIS_SCHEDULE, UTC): the hit model and listening modes; results to the load queue."""
-    report = stages.run_analyses(SETTINGS)
+@app.queue_output(arg_name="request", queue_name=ANALYSIS_QUEUE, connection=STORAGE_CONNECTION)
+def request_analyses(timer: func.TimerRequest, request: func.Out[str]) -> None:
+    """Weekly (ANALYSIS_SCHEDULE, UTC): ask for the analyses; run_analyses runs them."""
+    request.set(stages.analysis_request())
+    logger.info("analyses requested")
+
+
+@app.queue_trigger(arg_name="msg", queue_name=ANALYSIS_QUEUE, connection=STORAGE_CONNECTION)
+def run_analyses(msg: func.QueueMessage) -> None:
+    """The hit model, listening modes and segments; their results go to the load queue."""
+    try:
+        report = stages.run_analyses(SETTINGS, msg.get_body().decode("utf-8"))
+    except stages.LoadDeferred as deferred:  # waiting for the SQL pool, as a load does
+        logger.info("analyses %s: %s", msg.id, deferred)
+        return
     logger.info("analyses: %s", report)
 
 

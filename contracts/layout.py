@@ -13,7 +13,8 @@
                  spotify/recently-played.json, spotify/enrichment.json, secrets/user-id.key
                  pool/loads/<load-id>.json, pool/last-load.json, pool/pausing.json, pool/observed.json
     models/      hit-model/<run-id>/model.joblib, metrics.json       a trained model and its figures
-    queues       curated-loads (one message per curated raw file), curated-loads-poison
+    queues       curated-loads (one message per curated raw file), curated-loads-poison,
+                 analysis-requests (one message per weekly run of the analyses)
 
 Container, queue and path names are part of the deployment contract: infra/ declares the
 containers and the queue, the blob triggers bind `upload/{name}` and `raw/{name}`. Builders and
@@ -45,6 +46,7 @@ CONTAINERS = (
     MODELS_CONTAINER,
 )
 LOAD_QUEUE = "curated-loads"
+ANALYSIS_QUEUE = "analysis-requests"  # the weekly timer asks; the analyses run when the pool is online
 
 
 def poison_queue(queue: str) -> str:

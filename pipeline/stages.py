@@ -4,7 +4,8 @@ upload/{name} --accept_upload--> raw/exports/<user>/<upload-id>/...
 raw/{name}    --curate_raw-----> curated/<dataset>/...  + one load message naming those files
 load queue    --load_curated---> warehouse (one transaction per message; waits for a paused pool)
 timer         --run_extract----> raw/spotify-api/...
-weekly timer  --run_analyses---> curated/<dataset>/.../analysis/...  + load messages, models/
+weekly timer  --request_analyses> analysis queue
+analysis queue --run_analyses--> curated/<dataset>/.../analysis/...  + load messages, models/
 timer         --pause_idle_pool> the SQL pool paused once idle (Azure Resource Manager)
 
 Each stage opens the lake (and warehouse) the settings point at and calls one public function
@@ -39,6 +40,7 @@ __all__ = [
     "UploadRefused",
     "WarehouseUnavailable",
     "accept_upload",
+    "analysis_request",
     "curate_raw",
     "load_curated",
     "missing_catalog_ids",
@@ -159,12 +161,40 @@ def run_extract(
     )
 
 
-def run_analyses(settings: Settings, now: datetime | None = None) -> AnalysesReport:
-    """Weekly timer: the hit model, every user's listening modes and the listener segments, each
-    as far as the data allows; their results queued for the load."""
-    from pipeline.analyses import analyse_all  # lazy: scikit-learn stays out of function_app's cold start
+def analysis_request(now: datetime | None = None) -> str:
+    """Weekly timer: the analysis queue's message for a run starting now."""
+    from contracts.analysis_request import AnalysisRequest  # lazy: keeps function_app light
 
-    return analyse_all(settings, now or datetime.now(UTC))
+    return AnalysisRequest(now or datetime.now(UTC)).to_json()
+
+
+def run_analyses(settings: Settings, body: str) -> AnalysesReport:
+    """Analysis queue: the hit model, every user's listening modes and the listener segments, each
+    as far as the data allows; their results queued for the load.
+
+    When the app controls the SQL pool, the run waits for it as a load does: a paused pool is
+    resumed and the same request re-queued with a delay (LoadDeferred). The run is named by the
+    request's time, so running a request again writes the same run.
+    """
+    from contracts.analysis_request import AnalysisRequest
+    from contracts.layout import ANALYSIS_QUEUE
+    from pipeline.analyses import analyse_all  # lazy: scikit-learn stays out of function_app's cold start
+    from storage import open_lake, open_queue
+
+    request = AnalysisRequest.from_json(body)
+
+    def run() -> AnalysesReport:
+        return analyse_all(settings, request.requested_at)
+
+    if not settings.controls_pool:
+        return run()
+    from load.pool import run_gated_load  # lazy: HTTP to Resource Manager only when it controls the pool
+    from load.pool.arm import open_pool
+
+    queue = open_queue(settings, ANALYSIS_QUEUE)
+    return run_gated_load(
+        open_lake(settings), queue, open_pool(settings), body, run, settings.synapse_resume_poll_seconds
+    )
 
 
 def listening_summary(

@@ -39,12 +39,13 @@ def indexed():
     }
 
 
-def test_the_host_indexes_seven_functions_with_their_bindings(indexed):
+def test_the_host_indexes_nine_functions_with_their_bindings(indexed):
     assert set(indexed) == {
         "accept_upload",
         "curate_raw",
         "load_curated",
         "extract_spotify",
+        "request_analyses",
         "run_analyses",
         "pause_idle_pool",
         "wrapped",
@@ -67,8 +68,11 @@ def test_the_host_indexes_seven_functions_with_their_bindings(indexed):
     assert (queue["type"], queue["queueName"]) == ("queueTrigger", "curated-loads")
     (timer,) = indexed["extract_spotify"]["bindings"]
     assert timer["schedule"] == "0 0 6 * * *" and timer["runOnStartup"] is False
-    (weekly,) = indexed["run_analyses"]["bindings"]
+    request, weekly = indexed["request_analyses"]["bindings"]
     assert weekly["schedule"] == "0 0 4 * * 1" and weekly["runOnStartup"] is False
+    assert (request["type"], request["queueName"]) == ("queue", "analysis-requests")
+    (analyses,) = indexed["run_analyses"]["bindings"]
+    assert (analyses["type"], analyses["queueName"]) == ("queueTrigger", "analysis-requests")
     (pause,) = indexed["pause_idle_pool"]["bindings"]
     assert pause["type"] == "timerTrigger" and pause["schedule"] == "0 */5 * * * *"
     assert pause["runOnStartup"] is False

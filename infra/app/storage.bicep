@@ -11,7 +11,7 @@ param synapseFilesystemName string
 @description('Days before upload/, raw/exports/ and quarantine/ blobs (personal data) are deleted.')
 param personalDataRetentionDays int = 30
 
-// contracts/layout.py: CONTAINERS and LOAD_QUEUE.
+// contracts/layout.py: CONTAINERS, LOAD_QUEUE and ANALYSIS_QUEUE.
 var dataContainerNames = [
   'upload'
   'raw'
@@ -21,6 +21,7 @@ var dataContainerNames = [
   'models'
 ]
 var loadQueueName = 'curated-loads'
+var analysisQueueName = 'analysis-requests'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_35: Flex Consumption without VNet integration, Event Grid webhooks and Synapse COPY reach the account over its public endpoint; access is Entra-only (allowSharedKeyAccess false).
@@ -103,6 +104,13 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 resource loadQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: loadQueueName
+}
+
+// request_analyses (weekly timer) writes one message; run_analyses reads it, waiting for the SQL pool
+// as loads do (re-queued with a delay while it resumes).
+resource analysisQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: analysisQueueName
 }
 
 // Uploaded exports, their raw copies and refused uploads hold personal data: keep them only as long

@@ -170,7 +170,8 @@ def test_lake_storage_account_is_adls_gen2_and_locked_down() -> None:
 def test_containers_and_queue_from_settings_are_declared() -> None:
     containers = resource_names("Microsoft.Storage/storageAccounts/blobServices/containers")
     assert set(layout.CONTAINERS) <= containers
-    assert layout.LOAD_QUEUE in resource_names("Microsoft.Storage/storageAccounts/queueServices/queues")
+    queues = resource_names("Microsoft.Storage/storageAccounts/queueServices/queues")
+    assert layout.LOAD_QUEUE in queues and layout.ANALYSIS_QUEUE in queues
 
 
 def test_lifecycle_policy_deletes_personal_data() -> None:
