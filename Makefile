@@ -70,6 +70,7 @@ format: install-dev
 bench: install-dev
 	$(PY) bench/ingest_bench.py
 	$(PY) bench/enrich_requests.py
+	$(PY) bench/worker_bench.py
 
 ## make sample: regenerate the bundled synthetic export (deterministic).
 sample: install
