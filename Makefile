@@ -14,7 +14,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_PYTHON ?= python3
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: demo test lint format install install-dev chromium bench sample clean
+.PHONY: demo test lint format install install-dev chromium bench sample clean azurite
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is needed: put python3.13 on PATH, or run make PYTHON=/path/to/python3.13" >&2; exit 1; }
@@ -65,6 +65,10 @@ lint: install-dev
 format: install-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+## make azurite: the storage emulator for `func start` (README), its files in .azurite/ (ignored).
+azurite: node_modules/.bin/azurite
+	node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry --location .azurite
 
 ## make bench: the benchmarks whose figures the README quotes.
 bench: install-dev

@@ -14,7 +14,7 @@ import sys
 
 from cli.common import UserError
 
-COMMANDS = ("ingest", "wrapped", "report", "powerbi", "extract", "load", "auth")
+COMMANDS = ("ingest", "wrapped", "report", "powerbi", "extract", "load", "auth", "init")
 __all__ = ["COMMANDS", "UserError", "main"]
 
 
