@@ -76,6 +76,7 @@ class WorkerHost:
     extra_path: tuple[Path, ...] = ()
     logs: list[Any] = field(default_factory=list)
     functions: dict[str, Any] = field(default_factory=dict)  # name -> RpcFunctionMetadata
+    init_response: Any = None  # the WorkerInitResponse: capabilities, worker_metadata, result
 
     def __post_init__(self) -> None:
         self._inbox: queue.Queue = queue.Queue()
@@ -136,7 +137,8 @@ class WorkerHost:
             worker_directory=str(PROXY.parent),
             function_app_directory=str(self.app_dir),
         )
-        return self._request(worker_init_request=init).worker_init_response
+        self.init_response = self._request(worker_init_request=init).worker_init_response
+        return self.init_response
 
     def index(self) -> dict[str, Any]:
         """FunctionsMetadataRequest: the functions the worker indexed, by name."""

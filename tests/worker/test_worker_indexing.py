@@ -68,6 +68,13 @@ def test_the_worker_indexes_exactly_what_infra_wires(start_worker):
     assert len({f.function_id for f in worker.functions.values()}) == len(worker.functions)
 
 
+def test_the_worker_is_the_version_requirements_txt_pins_on_python_3_13(start_worker):
+    pins = re.findall(r"^azure-functions-runtime==([\w.]+)", (ROOT / "requirements.txt").read_text(), re.M)
+    assert len(pins) == 1, "requirements.txt pins the library worker Azure runs, exactly once"
+    metadata = start_worker().init_response.worker_metadata
+    assert (metadata.worker_version, metadata.runtime_version) == (pins[0], "3.13")
+
+
 def test_the_local_sample_settings_index_the_polling_trigger_and_their_schedule(start_worker):
     # local.settings.sample.json, as `func start` would pass it, with another schedule.
     worker = start_worker(BLOB_TRIGGER_SOURCE="LogsAndContainerScan", EXTRACT_SCHEDULE="0 5 * * * *")

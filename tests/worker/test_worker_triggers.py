@@ -56,7 +56,7 @@ def test_an_upload_goes_through_the_worker_to_the_warehouse_and_the_report(
     again = worker.invoke("load_curated", *payloads.queue_message(rpc, messages[0], dequeue_count=2))
     assert again.succeeded and counts(azurite_settings) == expected
 
-    # GET /api/wrapped: the summary of what the chain loaded, as JSON.
+    # GET /api/wrapped and /api/report: the summary of what the chain loaded, as JSON and as HTML.
     answer = worker.invoke("wrapped", *payloads.http_get(rpc, "wrapped", {"tz": "Asia/Tokyo"}))
     assert answer.succeeded, answer.error
     http = answer.response.return_value.http
@@ -65,6 +65,10 @@ def test_an_upload_goes_through_the_worker_to_the_warehouse_and_the_report(
     summary = json.loads(http.body.bytes)
     assert summary["time_zone"] == "Asia/Tokyo"  # the query string reached the function
     assert (summary["streams"], summary["plays"]) == (EXPECTED["streams"], EXPECTED["plays"])
+    page = worker.invoke("report", *payloads.http_get(rpc, "report", {"tz": "Asia/Tokyo"}))
+    assert page.succeeded, page.error
+    html = page.response.return_value.http.body.bytes.decode()
+    assert html.startswith("<!doctype html>") and f'data-figure="streams">{EXPECTED["streams"]}<' in html
 
 
 def test_a_bad_upload_is_quarantined_and_the_invocation_succeeds(rpc, start_worker, azurite_settings):
