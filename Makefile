@@ -18,7 +18,9 @@ CHECKOV_VERSION := 3.3.30
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is needed: put python3.13 on PATH, or run make PYTHON=/path/to/python3.13" >&2; exit 1; }
-	$(PYTHON) -m venv --clear $(VENV)
+	@# A .venv of another Python (a checkout from before 3.13) is rebuilt, not patched.
+	@v='import sys; print(sys.version_info[:2])'; [ ! -x $(PY) ] || [ "$$($(PY) -c "$$v")" = "$$($(PYTHON) -c "$$v")" ] || rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
