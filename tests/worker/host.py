@@ -21,6 +21,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Mapping
@@ -73,7 +74,7 @@ class WorkerHost:
     app_settings: Mapping[str, str]
     rpc_path: Path  # the folder holding the compiled protocol, for the worker's PYTHONPATH
     python: str = sys.executable
-    extra_path: tuple[Path, ...] = ()
+    extra_path: tuple[Path, ...] = ()  # more of the worker's PYTHONPATH: the project, for an app copy
     logs: list[Any] = field(default_factory=list)
     functions: dict[str, Any] = field(default_factory=dict)  # name -> RpcFunctionMetadata
     init_response: Any = None  # the WorkerInitResponse: capabilities, worker_metadata, result
@@ -85,7 +86,7 @@ class WorkerHost:
         self._process: subprocess.Popen | None = None
         self.worker_id = str(uuid.uuid4())
         self.request_id = str(uuid.uuid4())
-        self.output_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"worker-{self.worker_id}.log"
+        self.output_path = Path(tempfile.gettempdir()) / f"worker-{self.worker_id}.log"  # its console
 
     # -- the gRPC service -------------------------------------------------------------------
     def EventStream(self, requests, context):  # the service's method name, as generated
