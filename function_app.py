@@ -24,6 +24,11 @@ BLOB_SOURCE = func.BlobSource(SETTINGS.blob_trigger_source)
 
 app = func.FunctionApp()
 logger = logging.getLogger("function_app")
+# azure-core logs each storage request and response at INFO on this logger, and nothing else.
+# Under the worker every record is a log of the invocation that host.json cannot tell from ours
+# (both Function.<name>.User, Information): a dozen Application Insights traces per invocation.
+# Quiet it at its logger; failures still raise (tests/worker/test_worker_logging.py).
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 
 @app.blob_trigger(

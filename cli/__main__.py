@@ -25,6 +25,7 @@ COMMANDS = (
     "load",
     "requeue",
     "auth",
+    "init",
 )
 __all__ = ["COMMANDS", "UserError", "main"]
 

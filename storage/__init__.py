@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+from contracts.layout import CONTAINERS, LOAD_QUEUE
 from storage.folder import FolderLake, FolderQueue
 from storage.lake import Lake, LakeError, LakeQueue, QueueMessage
 
 if TYPE_CHECKING:
     from settings import Settings
 
-__all__ = ["Lake", "LakeError", "LakeQueue", "QueueMessage", "open_lake", "open_queue"]
+__all__ = ["Lake", "LakeError", "LakeQueue", "QueueMessage", "create_layout", "open_lake", "open_queue"]
 
 
 def open_lake(settings: Settings) -> Lake:
@@ -43,3 +44,20 @@ def open_queue(settings: Settings, name: str) -> LakeQueue:
 
         return StorageQueue.from_settings(settings, name)
     return FolderQueue(settings.lake_dir, name)
+
+
+def create_layout(settings: Settings) -> Lake:
+    """Create the lake's containers and the load queue in the storage account where missing.
+
+    In Azure, Bicep declares them; an emulator (Azurite, for `func start`) starts empty, and an
+    upload needs its container before the first blob. Idempotent. A folder lake needs none of it.
+    """
+    if not settings.uses_storage_account:
+        raise ValueError("no storage account: set the DataLake connection (a folder lake needs no setup)")
+    from storage.blob import BlobLake  # lazy: the Azure SDK only when a storage account is used
+
+    lake = open_lake(settings)
+    assert isinstance(lake, BlobLake)
+    lake.create_containers(CONTAINERS)
+    open_queue(settings, LOAD_QUEUE)  # a Queue Storage queue is created when opened
+    return lake

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -55,6 +55,11 @@ class BlobLake:
 
     def _blob(self, container: str, path: str) -> BlobClient:
         return self._container(container).get_blob_client(path)
+
+    def create_containers(self, containers: Iterable[str]) -> None:
+        """Create each container that does not exist yet (writes create theirs on first use)."""
+        for container in containers:
+            self._container(container)
 
     def exists(self, container: str, path: str) -> bool:
         return bool(self._blob(container, path).exists())

@@ -28,11 +28,11 @@ param spotifyClientSecretUri string = ''
 param spotifyRefreshTokenUri string = ''
 param userIdKeyUri string = ''
 
+// The version the tests run the pinned worker on (requirements.txt, tests/worker/); Flex lists 3.13.
 @allowed([
-  '3.11'
-  '3.12'
+  '3.13'
 ])
-param pythonVersion string = '3.11'
+param pythonVersion string = '3.13'
 
 @allowed([
   512

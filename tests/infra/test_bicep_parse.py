@@ -108,7 +108,7 @@ def test_function_app_is_flex_python_with_identity() -> None:
     assert props["keyVaultReferenceIdentity"] == "identityId"
     config = props["functionAppConfig"]
     assert config["runtime"]["name"] == "python"
-    assert param_default(path, config["runtime"]["version"]) in ("3.11", "3.12")
+    assert param_default(path, config["runtime"]["version"]) == "3.13"  # what tests/worker/ runs
     storage = config["deployment"]["storage"]
     assert storage["type"] == "blobContainer"
     assert storage["authentication"]["type"] == "UserAssignedIdentity"
