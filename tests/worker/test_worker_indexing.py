@@ -36,9 +36,18 @@ def _subscriptions() -> dict[str, str]:
 def test_the_worker_indexes_exactly_what_infra_wires(start_worker):
     azure = app_settings()
     schedule = param_default(MAIN, "extractSchedule")
-    worker = start_worker(BLOB_TRIGGER_SOURCE=azure["BLOB_TRIGGER_SOURCE"], EXTRACT_SCHEDULE=schedule)
+    weekly, pause = param_default(MAIN, "analysisSchedule"), param_default(MAIN, "synapsePauseSchedule")
+    worker = start_worker(
+        BLOB_TRIGGER_SOURCE=azure["BLOB_TRIGGER_SOURCE"],
+        EXTRACT_SCHEDULE=schedule,
+        ANALYSIS_SCHEDULE=weekly,
+        SYNAPSE_PAUSE_SCHEDULE=pause,
+    )
     bindings = _bindings(worker.functions)
-    (queue,) = resource_names("Microsoft.Storage/storageAccounts/queueServices/queues")
+    queue, analyses = sorted(
+        resource_names("Microsoft.Storage/storageAccounts/queueServices/queues"),
+        key=lambda q: q != "curated-loads",
+    )
 
     def key(binding: dict) -> tuple[str, str, str]:
         target = binding.get("path") or binding.get("queueName") or binding.get("schedule")
@@ -47,7 +56,15 @@ def test_the_worker_indexes_exactly_what_infra_wires(start_worker):
     reported = {(name, *key(b)) for name, found in bindings.items() for b in found}
     expected = {(function, "blobTrigger", "IN", f"{c}/{{name}}") for function, c in _subscriptions().items()}
     expected |= {("curate_raw", "queue", "OUT", queue), ("load_curated", "queueTrigger", "IN", queue)}
-    expected |= {("extract_spotify", "timerTrigger", "IN", schedule)}
+    expected |= {
+        ("extract_spotify", "timerTrigger", "IN", schedule),
+        ("pause_idle_pool", "timerTrigger", "IN", pause),
+    }
+    expected |= {
+        ("request_analyses", "timerTrigger", "IN", weekly),
+        ("request_analyses", "queue", "OUT", analyses),
+    }
+    expected |= {("run_analyses", "queueTrigger", "IN", analyses)}
     for route in ("wrapped", "report"):  # the README's GET /api/<route>?code=<function key>
         expected |= {(route, "httpTrigger", "IN", route), (route, "http", "OUT", "$return")}
     assert reported == expected

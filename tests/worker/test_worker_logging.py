@@ -36,6 +36,10 @@ def test_each_invocation_logs_the_apps_one_line_and_no_storage_request_lines(
         invocations.append(worker.invoke("load_curated", *payloads.queue_message(rpc, body)))
     invocations.append(worker.invoke("wrapped", *payloads.http_get(rpc, "wrapped")))
     invocations.append(worker.invoke("extract_spotify", *payloads.timer(rpc)))  # not configured: its error
+    invocations.append(worker.invoke("pause_idle_pool", *payloads.timer(rpc)))  # no pool id: leaves it
+    invocations.append(worker.invoke("request_analyses", *payloads.timer(rpc)))
+    request = invocations[-1].output("request").string
+    invocations.append(worker.invoke("run_analyses", *payloads.queue_message(rpc, request)))
     assert all(i.succeeded for i in invocations), [i.error for i in invocations]
     assert {i.function for i in invocations} == set(worker.functions) - {"report"}
 
