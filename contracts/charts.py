@@ -126,6 +126,19 @@ def _region_names() -> pa.Array:
 _ID = r"[0-9A-Za-z]{22}"
 
 
+def _real_dates(dates: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The distinct values of `dates` that are real dates written YYYY-MM-DD.
+
+    strptime rolls 2020-02-30 over to March: a real date is one that prints back the same. Checked
+    on the distinct values only (a block holds a few dates): printing every row's date back took
+    60 % of a whole chart curation (1.5 s of 2.4 s per million rows).
+    """
+    distinct = pc.unique(dates)
+    day = pc.strptime(distinct, format="%Y-%m-%d", unit="s", error_is_null=True)
+    real = pc.fill_null(pc.equal(pc.strftime(day, format="%Y-%m-%d"), distinct), False)
+    return distinct.filter(real)
+
+
 def row_problems(rows: pa.Table) -> pa.ChunkedArray | pa.Array:
     """Why each chart row (all columns as strings) cannot be loaded; null where it can.
 
@@ -135,7 +148,6 @@ def row_problems(rows: pa.Table) -> pa.ChunkedArray | pa.Array:
     feature value reads as null).
     """
     chart = rows["chart"]
-    day = pc.strptime(rows["date"], format="%Y-%m-%d", unit="s", error_is_null=True)
     rank_text = rows["rank"]
     rank_ok = pc.match_substring_regex(rank_text, r"^[0-9]{1,3}$")
     rank = pc.cast(pc.if_else(rank_ok, rank_text, "0"), pa.int32())
@@ -145,8 +157,7 @@ def row_problems(rows: pa.Table) -> pa.ChunkedArray | pa.Array:
         pc.or_kleene(pc.is_null(streams), pc.equal(streams, "")),
         pc.match_substring_regex(streams, r"^[0-9]{1,15}(\.0+)?$"),
     )
-    # strptime rolls 2020-02-30 over to March: a real date is one that prints back the same.
-    real_day = pc.equal(pc.strftime(day, format="%Y-%m-%d"), rows["date"])
+    real_day = pc.is_in(rows["date"], value_set=_real_dates(rows["date"]))
     checks = [
         (pc.fill_null(real_day, False), "bad date"),
         (pc.fill_null(pc.is_in(chart, pa.array(list(CHARTS))), False), "unknown chart"),

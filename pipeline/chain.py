@@ -17,18 +17,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from contracts.layout import LOAD_QUEUE, RAW_CONTAINER, UPLOAD_CONTAINER, poison_queue, upload_path
+from contracts.layout import (
+    LOAD_QUEUE,
+    RAW_CONTAINER,
+    UPLOAD_CONTAINER,
+    ChartFile,
+    poison_queue,
+    upload_path,
+)
 from contracts.load_message import LoadMessage
 from extract.export.errors import UploadRefused
 from load.errors import LoadError
-from load.loader import load_messages
-from load.warehouse import open_warehouse
+from load.loader import ROW_BUDGET, load_messages
+from load.warehouse import Warehouse, open_warehouse
 from pipeline import stages
 from settings import Settings
 from storage import QueueMessage, open_lake, open_queue
 from transform.curate import release_memory
 
-__all__ = ["IngestSummary", "UploadRefused", "curate_and_load", "drain_load_queue", "ingest"]
+__all__ = ["IngestSummary", "QueueDrainer", "UploadRefused", "curate_and_load", "drain_load_queue", "ingest"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,41 +55,45 @@ class IngestSummary:
     chart_duplicates_skipped: int = 0
 
 
-def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
-    """Load every queued message in order, as the queue trigger would, deleting each once loaded.
+class QueueDrainer:
+    """Loads what the load queue holds, as the queue trigger would, over one warehouse connection.
 
-    One warehouse connection for the whole queue; consecutive messages load in batches (each
-    batch one transaction, see load.loader.load_messages). A bad message does not stop the
-    others: it stays in the queue (to be retried, then poisoned) and, once the rest are loaded,
-    one LoadError says which message failed and why.
+    `drain()` may run several times while curation goes on (each time it loads every message
+    queued by then, in order, in batches: see load.loader.load_messages); `finish()` then says
+    what failed. A bad message does not stop the others: it stays in the queue (to be retried,
+    then poisoned) and is not tried again by this drainer; once the rest are loaded, one
+    LoadError says which message failed and why.
     """
-    queue = open_queue(settings, LOAD_QUEUE)
-    lake = open_lake(settings)
-    failed: dict[str, str] = {}  # queue message id -> why it failed (left in the queue)
-    failed_messages: dict[str, QueueMessage] = {}  # queue message id -> the queue message
-    position: dict[str, int] = {}  # queue message id -> order received (failures report in it)
-    with open_warehouse(settings) as warehouse:
-        while received := [m for m in queue.receive() if m.id not in failed]:
+
+    def __init__(self, settings: Settings, summary: IngestSummary, warehouse: Warehouse):
+        self.settings, self.summary, self.warehouse = settings, summary, warehouse
+        self.queue = open_queue(settings, LOAD_QUEUE)
+        self.lake = open_lake(settings)
+        self.failed: dict[str, str] = {}  # queue message id -> why it failed (left in the queue)
+        self.failed_messages: dict[str, QueueMessage] = {}  # queue message id -> the queue message
+        self.position: dict[str, int] = {}  # queue message id -> order received (failures report in it)
+
+    def drain(self) -> None:
+        summary = self.summary
+        while received := [m for m in self.queue.receive() if m.id not in self.failed]:
             for queued in received:
-                position.setdefault(queued.id, len(position))
+                self.position.setdefault(queued.id, len(self.position))
             by_message: dict[int, QueueMessage] = {}  # id() of a parsed message -> its queue message
             parsed: list[LoadMessage] = []
             for queued in received:
                 try:
                     message = LoadMessage.from_json(queued.body)
                 except ValueError as error:  # malformed: this one fails, the others still load
-                    failed[queued.id], failed_messages[queued.id] = str(error), queued
+                    self.failed[queued.id], self.failed_messages[queued.id] = str(error), queued
                     continue
                 by_message[id(message)] = queued
                 parsed.append(message)
-            for outcome in load_messages(warehouse, lake, parsed):
+            for outcome in load_messages(self.warehouse, self.lake, parsed):
                 if outcome.result is None:  # one message failed and loaded nothing (outcome.error)
                     (message,) = outcome.messages
                     queued = by_message[id(message)]
-                    failed[queued.id], failed_messages[queued.id] = (
-                        f"{message.curated_from}: {outcome.error}",
-                        queued,
-                    )
+                    self.failed[queued.id] = f"{message.curated_from}: {outcome.error}"
+                    self.failed_messages[queued.id] = queued
                     continue
                 summary.streams_accepted += outcome.result.streams_accepted
                 summary.duplicates_skipped += outcome.result.duplicates_skipped
@@ -90,54 +101,93 @@ def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
                 summary.chart_entries_accepted += outcome.result.chart_entries_accepted
                 summary.chart_duplicates_skipped += outcome.result.chart_duplicates_skipped
                 for message in outcome.messages:
-                    queue.delete(by_message[id(message)])
-    if failed:
+                    self.queue.delete(by_message[id(message)])
+
+    def finish(self) -> None:
+        """Raise LoadError naming the first failed message, if any (after poisoning as the host does)."""
+        if not self.failed:
+            return
         # As the queue trigger does: after MAX_DEQUEUE_COUNT tries a message moves to the poison
         # queue, so one bad message cannot fail every later ingest.
-        poisoned = [m for m in failed_messages.values() if m.dequeue_count >= MAX_DEQUEUE_COUNT]
+        poisoned = [m for m in self.failed_messages.values() if m.dequeue_count >= MAX_DEQUEUE_COUNT]
         if poisoned:
-            poison = open_queue(settings, poison_queue(LOAD_QUEUE))
+            poison = open_queue(self.settings, poison_queue(LOAD_QUEUE))
             for queued in poisoned:
                 poison.send(queued.body)
-                queue.delete(queued)
-        first = failed[min(failed, key=position.__getitem__)]
+                self.queue.delete(queued)
+        first = self.failed[min(self.failed, key=self.position.__getitem__)]
         where = (
-            f"moved to {poison_queue(LOAD_QUEUE)}" if len(poisoned) == len(failed) else "left in the queue"
+            f"moved to {poison_queue(LOAD_QUEUE)}"
+            if len(poisoned) == len(self.failed)
+            else "left in the queue"
         )
-        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        more = f" (and {len(self.failed) - 1} more)" if len(self.failed) > 1 else ""
         raise LoadError(f"load failed, nothing of it loaded: {first}{more}; {where}")
+
+
+def drain_load_queue(settings: Settings, summary: IngestSummary) -> None:
+    """Load every queued message in order, as the queue trigger would, deleting each once loaded.
+
+    One warehouse connection for the whole queue (see QueueDrainer); a failed message raises one
+    LoadError once the others are loaded.
+    """
+    with open_warehouse(settings) as warehouse:
+        drainer = QueueDrainer(settings, summary, warehouse)
+        drainer.drain()
+    drainer.finish()
 
 
 # Tries before a load message moves to the poison queue: host.json queues.maxDequeueCount.
 MAX_DEQUEUE_COUNT = 5
 
 # Raw files curated at once in-process: the host curates blobs in parallel too
-# (host.json blobs.maxDegreeOfParallelism), and DuckDB and pyarrow release the GIL.
+# (host.json blobs.maxDegreeOfParallelism), and DuckDB and pyarrow release the GIL. A chart part
+# (~1M rows) already keeps a core busy while the load of the one before it keeps the other:
+# one at a time (measured on 5M rows: two at once was slower, and +210 MB at the peak).
 CURATE_WORKERS = 2
+CHART_CURATE_WORKERS = 1
 
 
 def curate_and_load(
     settings: Settings, raw_paths: Iterable[str], summary: IngestSummary, progress: Progress | None = None
 ) -> None:
-    """Curate landed raw files, queue their load messages in order, and drain the queue.
+    """Curate landed raw files and load them, the stages overlapping as the host runs them.
 
-    What the raw blob trigger and the queue trigger do for these files, run in-process.
+    What the raw blob trigger and the queue trigger do for these files, run in-process: files
+    are curated on CURATE_WORKERS threads (chart parts on one); each file's load message is
+    queued, in order, as soon as it is curated, and the queue is drained (this thread, one
+    warehouse connection) whenever it holds a whole load batch (load.loader.ROW_BUDGET rows)
+    while the other files still curate, and once at the end. Each stage still reads only what
+    the one before it wrote. A file whose curation fails stops the ingest with its error; what
+    was loaded before it stays loaded (every load is idempotent) and running the ingest again
+    completes the rest.
     """
     say = progress or (lambda _line: None)
     queue = open_queue(settings, LOAD_QUEUE)
     paths = list(raw_paths)
-    messages = []
-    with ThreadPoolExecutor(max_workers=CURATE_WORKERS, thread_name_prefix="curate") as pool:
-        curated = pool.map(lambda path: stages.curate_raw(settings, f"{RAW_CONTAINER}/{path}"), paths)
-        for index, (path, message) in enumerate(zip(paths, curated, strict=True), 1):
-            messages.append(message)
-            say(f"curated {index}/{len(paths)}: {path.rsplit('/', 1)[-1]}")
-    # Queued only once every file is curated: a file that fails leaves none of its export queued.
-    for message in messages:
-        if message is not None:
-            queue.send(message.to_json())
-    release_memory()  # the load comes next in this process: keep the peak at one stage's worth
-    drain_load_queue(settings, summary)
+    queued_rows = 0
+    charts = any(ChartFile.parse(path) for path in paths)
+    workers = CHART_CURATE_WORKERS if charts else CURATE_WORKERS
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="curate")
+    try:
+        curated = [pool.submit(stages.curate_raw, settings, f"{RAW_CONTAINER}/{path}") for path in paths]
+        with open_warehouse(settings) as warehouse:
+            drainer = QueueDrainer(settings, summary, warehouse)
+            for index, (path, future) in enumerate(zip(paths, curated, strict=True), 1):
+                message = future.result()
+                say(f"curated {index}/{len(paths)}: {path.rsplit('/', 1)[-1]}")
+                if message is None:
+                    continue
+                queue.send(message.to_json())
+                queued_rows += sum(f.rows for f in message.files)
+                if queued_rows >= ROW_BUDGET and index < len(paths):
+                    drainer.drain()  # a whole batch: load it while the next files curate
+                    queued_rows = 0
+            release_memory()  # curation is over in this process: keep the peak at one stage's worth
+            drainer.drain()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    drainer.finish()
 
 
 def _short_hash(path: Path) -> str:
