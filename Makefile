@@ -77,6 +77,7 @@ bench: install-dev
 	$(PY) bench/ingest_bench.py
 	$(PY) bench/enrich_requests.py
 	$(PY) bench/worker_bench.py
+	$(PY) bench/charts_bench.py
 
 ## make sample: regenerate the bundled synthetic export (deterministic).
 sample: install
