@@ -20,6 +20,7 @@ COMMANDS = (
     "report",
     "modes",
     "charts",
+    "rejects",
     "powerbi",
     "extract",
     "load",
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("azure", "urllib3", "spotipy"):
         logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
     try:
-        return modules[args.command].run(args) or 0
+        return _run_holding_lake(modules[args.command], args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -60,6 +61,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _run_holding_lake(module, args: argparse.Namespace) -> int:
+    """Run the command, holding the local lake's lock as its LAKE_ACCESS says (cli.lock)."""
+    access = getattr(module, "LAKE_ACCESS", None)
+    if access is None:
+        return module.run(args) or 0
+    from cli.common import settings_from  # lazy: only commands that touch a lake need these
+    from cli.lock import hold_lake  # lazy: as above
+
+    settings = settings_from(args)
+    if access == "create" and not (settings.uses_storage_account and settings.warehouse == "synapse"):
+        settings.lake_dir.mkdir(parents=True, exist_ok=True)
+    with hold_lake(settings, exclusive=access != "read"):
+        return module.run(args) or 0
 
 
 if __name__ == "__main__":

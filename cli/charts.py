@@ -9,6 +9,9 @@ from typing import Any
 
 from cli.common import UserError, add_lake_options, require_lake, settings_from
 
+# What the run does to a local lake (cli.lock): writes.
+LAKE_ACCESS = "write"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

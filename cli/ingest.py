@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 from cli.common import UserError, add_lake_options, add_user_option, check_user, settings_from
+
+# What the run does to a local lake (cli.lock): writes, creating it if missing.
+LAKE_ACCESS = "create"
 
 
 def add_parser(subparsers) -> None:
@@ -21,35 +25,83 @@ def add_parser(subparsers) -> None:
     add_user_option(parser)
 
 
-def _progress(line: str) -> None:
-    # Progress is for people watching a terminal; scripts and CI get only the summary line.
-    if sys.stderr.isatty():
-        print(f"  {line}", file=sys.stderr)
+class _Progress:
+    """One status line on a terminal, rewritten in place per step; nothing when not a terminal.
+
+    Progress is for people watching a terminal; scripts and CI get only the summary line.
+    """
+
+    def __init__(self) -> None:
+        self.shown = sys.stderr.isatty()
+        self.width = shutil.get_terminal_size((80, 24)).columns - 1
+
+    def __call__(self, line: str) -> None:
+        if self.shown:
+            print(f"\r\x1b[K  {line}"[: self.width + 6], end="", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        if self.shown:
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def describe(name: str, summary) -> str:
-    """The one-line summary of one ingested export."""
+    """The one-line summary of one ingested export (only what this run loaded)."""
+    earlier = (
+        f" (and {_plural(summary.earlier_messages, 'load')} an earlier run left queued)"
+        if summary.earlier_messages
+        else ""
+    )
     if summary.already_ingested and not (summary.streams_accepted or summary.chart_entries_accepted):
-        return f"{name}: already ingested (same content), nothing changed"
+        return f"{name}: already ingested (same content), nothing changed{earlier}"
     finished = "accepted before, its load finished now: " if summary.already_ingested else ""
     if summary.chart_parts:
-        return f"{name}: {finished}" + ", ".join(
-            [
-                f"{summary.chart_parts} chart parts",
-                f"{summary.chart_entries_accepted} chart entries accepted",
-                f"{summary.chart_duplicates_skipped} duplicates skipped",
-                f"{summary.records_set_aside} rows set aside",
-            ]
+        return (
+            f"{name}: {finished}"
+            + ", ".join(
+                [
+                    f"{summary.chart_parts} chart parts",
+                    f"{summary.chart_entries_accepted} chart entries accepted",
+                    f"{summary.chart_duplicates_skipped} duplicates skipped",
+                    f"{summary.records_set_aside} rows set aside",
+                ]
+            )
+            + earlier
         )
-    parts = [
-        f"{summary.files} files",
-        f"{summary.streams_accepted} streams accepted",
-        f"{summary.duplicates_skipped} duplicates skipped",
-        f"{summary.records_set_aside} records set aside",
+    kinds = [
+        f"{count} {kind}"
+        for kind, count in (
+            ("music", summary.music_accepted),
+            ("podcast", summary.podcast_accepted),
+            ("audiobook", summary.audiobook_accepted),
+        )
+        if count
     ]
+    other = (
+        summary.streams_accepted
+        - summary.music_accepted
+        - summary.podcast_accepted
+        - summary.audiobook_accepted
+    )
+    if other:
+        kinds.append(f"{other} of unknown kind")
+    accepted = f"{summary.streams_accepted} streams accepted"
+    if kinds and kinds != [f"{summary.streams_accepted} music"]:
+        accepted += f" ({', '.join(kinds)})"
+    parts = [f"{summary.files} files", accepted]
+    if summary.in_extended_history:
+        parts.append(f"{summary.in_extended_history} account-data streams already in the extended history")
+    parts.append(f"{summary.duplicates_skipped} duplicates skipped")
+    aside = f"{summary.records_set_aside} records set aside"
+    if summary.records_set_aside:
+        aside += " (python -m cli rejects lists them)"
+    parts.append(aside)
     if summary.skipped_detail.get("video"):
         parts.append(f"{summary.skipped_detail['video']} video files skipped")
-    return f"{name}: {finished}" + ", ".join(parts)
+    return f"{name}: {finished}" + ", ".join(parts) + earlier
 
 
 def run(args) -> int:
@@ -67,8 +119,12 @@ def run(args) -> int:
             raise UserError(f"{source}: not a file or folder")
     failures = 0
     for source in sources:
+        progress = _Progress()
         try:
-            summary = ingest(settings, source, user, progress=_progress)
+            try:
+                summary = ingest(settings, source, user, progress=progress)
+            finally:
+                progress.clear()  # the summary or error line starts at the left margin
         except UploadRefused as refused:
             print(f"error: {source.name}: refused: {refused}", file=sys.stderr)
             failures += 1

@@ -16,6 +16,10 @@ from contracts.layout import CURATED_CONTAINER
 PLACEHOLDER_URL = "https://<account>.dfs.core.windows.net/curated/{path}"
 
 
+# What the run does to a local lake (cli.lock): writes.
+LAKE_ACCESS = "write"
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "load",

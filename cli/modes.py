@@ -17,6 +17,9 @@ from cli.common import (
     settings_from,
 )
 
+# What the run does to a local lake (cli.lock): writes.
+LAKE_ACCESS = "write"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

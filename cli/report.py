@@ -8,6 +8,9 @@ from pathlib import Path
 
 from cli.common import UserError, add_lake_options, add_period_options, add_user_option
 
+# What the run does to a local lake (cli.lock): only reads.
+LAKE_ACCESS = "read"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from cli.common import UserError, add_lake_options, settings_from
 
+# What the run does to a local lake (cli.lock): writes.
+LAKE_ACCESS = "write"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

@@ -16,6 +16,9 @@ from cli.common import (
     settings_from,
 )
 
+# What the run does to a local lake (cli.lock): only reads.
+LAKE_ACCESS = "read"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 UTC_MS = pa.timestamp("ms", tz="UTC")
+CONTENT_TYPES = ("music", "podcast", "audiobook", "unknown")  # streams.content_type's values
 
 # One row per stream (a play of a track, episode or chapter), from any source.
 STREAMS = pa.schema(

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from contracts.load_message import LoadMessage
 from load.errors import LoadError, WarehouseUnavailable
 from load.plan import PlanError, build_plan, render_plan
-from load.tables import TABLES
+from load.tables import LOAD_FILE, TABLES
 from load.warehouse import Warehouse
 from storage.lake import Lake
 
@@ -46,11 +46,18 @@ BATCHABLE_DATASETS = frozenset(
 @dataclass(frozen=True)
 class LoadResult:
     streams_accepted: int = 0  # net new rows in fact_stream for the message's users
-    duplicates_skipped: int = 0  # staged stream rows that were not new (exact or cross-source)
+    duplicates_skipped: int = 0  # staged stream rows already loaded (or twice in the files)
     records_set_aside: int = 0  # staged reject rows (streams and chart rows)
     files: int = 0
     chart_entries_accepted: int = 0  # net new rows in fact_chart_entry
     chart_duplicates_skipped: int = 0  # staged chart entries already loaded (or twice in the files)
+    # streams_accepted by content type (net; they add up to it)
+    music_accepted: int = 0
+    podcast_accepted: int = 0
+    audiobook_accepted: int = 0
+    # Account-data rows whose streams the extended history has, counted once whichever came first:
+    # staged ones it already had, and loaded ones its staged rows replaced.
+    in_extended_history: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,17 +71,27 @@ class BatchOutcome:
 
 def result_from_counts(counts: Mapping[str, int], files: int) -> LoadResult:
     """The load result from the numbers the plan captured (pure)."""
-    staged = counts.get("staged:streams", 0)
-    accepted = counts.get("after:streams", 0) - counts.get("before:streams", 0)
-    chart_staged = counts.get("staged:chart_entries", 0)
-    chart_accepted = counts.get("after:chart_entries", 0) - counts.get("before:chart_entries", 0)
+
+    def net(name: str) -> int:
+        return counts.get(f"after:{name}", 0) - counts.get(f"before:{name}", 0)
+
+    staged, accepted = counts.get("staged:streams", 0), net("streams")
+    # An extended row replacing an account-data row adds one and deletes one; account rows are
+    # replaced only by extended ones, so the account rows' net loss is what was replaced.
+    replaced = max(0, -net("streams:account"))
+    in_extended = counts.get("in_extended:streams", 0)
+    chart_staged, chart_accepted = counts.get("staged:chart_entries", 0), net("chart_entries")
     return LoadResult(
         streams_accepted=accepted,
-        duplicates_skipped=staged - accepted,
+        duplicates_skipped=staged - accepted - replaced - in_extended,
         records_set_aside=counts.get("staged:rejects", 0) + counts.get("staged:chart_rejects", 0),
         files=files,
         chart_entries_accepted=chart_accepted,
         chart_duplicates_skipped=chart_staged - chart_accepted,
+        music_accepted=net("streams:music"),
+        podcast_accepted=net("streams:podcast"),
+        audiobook_accepted=net("streams:audiobook"),
+        in_extended_history=in_extended + replaced,
     )
 
 
@@ -197,3 +214,20 @@ def load_messages(
                 raise
             except LoadError as error:  # this message only; the others still load
                 yield BatchOutcome((message,), error=error)
+
+
+def finished_sources(warehouse: Warehouse, sources: Iterable[str]) -> set[str]:
+    """Which of these raw files (`<container>/<path>`, a message's curated_from) are loaded.
+
+    A message loads in one transaction together with its load_file rows, so a raw file with any
+    row there was loaded whole: curating and loading it again would change nothing.
+    """
+    d, table, wanted = warehouse.dialect, warehouse.dialect.table(LOAD_FILE.name), sorted(set(sources))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):  # an IN list of at most 500 literals per query
+        names = ", ".join(d.lit(source) for source in wanted[start : start + 500])
+        rows = warehouse.query(
+            f"SELECT DISTINCT {d.ident('source')} FROM {table} WHERE {d.ident('source')} IN ({names})"
+        )
+        found.update(str(row[0]) for row in rows)
+    return found

@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from contracts.datasets import CONTENT_TYPES
 from contracts.layout import curated_group
 from contracts.load_message import CuratedFile, LoadMessage
 from load.dialect import Dialect
@@ -66,7 +67,8 @@ Locate = Callable[[str], str]  # curated path -> what the dialect's loader reads
 class Statement:
     sql: str
     phase: str  # setup | begin | txn | commit | cleanup
-    capture: str | None = None  # the executor stores this single-value query's result under it
+    # The executor stores this query's single row under these names, one per column ("a,b,c").
+    capture: str | None = None
     if_any: str | None = None  # run only when this captured count is > 0
     if_none: str | None = None  # run only when this captured count is 0
 
@@ -133,16 +135,24 @@ class Count:
     table: str
     users_in: str | None = None  # only rows whose user_id is in this staging table ...
     near: bool = False  # ... and whose ts is near the staged rows (the only rows a merge changes)
+
+    breakdown: bool = False  # also count each content type and the account-data rows (streams)
     phase: str = "setup"
 
-    def render(self, d: Dialect, locate: Locate) -> list[str]:
+    def render(self, d: Dialect, locate: Locate) -> list[str | Statement]:
         where = []
         if self.users_in:
             where.append(f"{self.table}.user_id IN (SELECT user_id FROM {d.table(self.users_in)})")
             if self.near:
                 where.append(_near(d, self.table, self.users_in))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        return [f"SELECT COUNT(*) FROM {d.table(self.table)}{clause}"]
+        if not self.breakdown:
+            return [f"SELECT COUNT(*) FROM {d.table(self.table)}{clause}"]
+        parts = [("content_type", kind) for kind in CONTENT_TYPES] + [("source", "account")]
+        counted = ", ".join(f"SUM(CASE WHEN {c} = {d.lit(v)} THEN 1 ELSE 0 END)" for c, v in parts)
+        names = [self.capture, *(f"{self.capture}:{v}" for _, v in parts)]
+        sql = f"SELECT COUNT(*), {counted} FROM {d.table(self.table)}{clause}"
+        return [Statement(sql, self.phase, ",".join(names))]
 
 
 @dataclass(frozen=True)
@@ -269,6 +279,7 @@ class MergeStreams:
     columns: tuple[str, ...]
     table: str = "fact_stream"
     beatable: str | None = None  # a CountBeatable capture: staged rows another row may beat
+    in_extended: str | None = None  # capture: staged account rows the extended history has
     phase = "txn"
 
     def render(self, d: Dialect, locate: Locate) -> list[str | Statement]:
@@ -278,7 +289,7 @@ class MergeStreams:
         cols = d.cols(self.columns)
         # Loaded rows that can match a staged one at all (see NEAR_SECONDS): a cheap pre-filter.
         near_t, near_f = _near(d, f, self.staging), _near(d, "f", self.staging)
-        beaten = " UNION ALL ".join(
+        beats = [
             f"SELECT a.user_id, a.stream_key FROM {s} AS a INNER JOIN {winner} WHERE {where}"
             for winner, where in (
                 # staged account rows: the same stream as a loaded or staged extended row
@@ -300,7 +311,8 @@ class MergeStreams:
                     f"a.source = {api} AND x.source IN {export}",
                 ),
             )
-        )
+        ]
+        beaten = " UNION ALL ".join(beats)
         deletes = [
             # 1. exact duplicates: the copy with the smallest origin is kept, whichever came first
             f"DELETE FROM {t} WHERE {near_t} AND EXISTS (SELECT 1 FROM {s} AS s"
@@ -317,7 +329,22 @@ class MergeStreams:
             f" WHERE NOT EXISTS (SELECT 1 FROM {t} AS f"
             f" WHERE {near_f} AND f.user_id = s.user_id AND f.stream_key = s.stream_key)"
         )
+        in_extended = (
+            []
+            if self.in_extended is None
+            else [
+                # For the summary: staged account rows whose stream the extended history already has
+                # (loaded or staged), each once. Only when there are staged account rows at all.
+                Statement(
+                    f"SELECT COUNT(*) FROM ({beats[0]} UNION {beats[1]}) AS b",
+                    self.phase,
+                    self.in_extended,
+                    if_any=self.beatable,
+                )
+            ]
+        )
         return [
+            *in_extended,
             *deletes,
             # 4. insert what is new: not an exact duplicate, not beaten by a loaded or staged row.
             # Staged keys are unique (the dedupe), so the beaten rows are found by joins that
@@ -497,7 +524,13 @@ def _merge_step(table: Table, staging: str):
             table=table.name, staging=staging, key=table.keys[0], columns=names, prune_by=str(table.prune_by)
         )
     if table.merge == "streams":
-        return MergeStreams(staging, names, table.name, beatable=f"beatable:{table.dataset}")
+        return MergeStreams(
+            staging,
+            names,
+            table.name,
+            beatable=f"beatable:{table.dataset}",
+            in_extended=f"in_extended:{table.dataset}",
+        )
     if table.merge == "upsert_latest":
         return UpsertLatest(table=table.name, staging=staging, key=table.keys[0], columns=names)
     if table.merge == "replace":
@@ -568,9 +601,9 @@ def build_plan(message: LoadMessage | Sequence[LoadMessage], tag: str, loaded_at
         cleanup += [DropStaging(staged_in, external=True), DropStaging(staging, derived=derived)]
         if table.merge == "streams":
             # The merge changes only rows near the staged ones: counting those gives the same net.
-            txn.append(Count("before:streams", table.name, users_in=staging, near=True, phase="txn"))
+            txn.append(Count("before:streams", table.name, staging, near=True, breakdown=True, phase="txn"))
             txn.append(_merge_step(table, staging))
-            txn.append(Count("after:streams", table.name, users_in=staging, near=True, phase="txn"))
+            txn.append(Count("after:streams", table.name, staging, near=True, breakdown=True, phase="txn"))
         elif table.merge == "first_copy":
             txn.append(Count(f"before:{dataset}", table.name, phase="txn"))
             txn.append(_merge_step(table, staging))

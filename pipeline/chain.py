@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from contracts.layout import (
@@ -28,7 +28,7 @@ from contracts.layout import (
 from contracts.load_message import LoadMessage
 from extract.export.errors import UploadRefused
 from load.errors import LoadError
-from load.loader import ROW_BUDGET, load_messages
+from load.loader import ROW_BUDGET, LoadResult, finished_sources, load_messages
 from load.warehouse import Warehouse, open_warehouse
 from pipeline import stages
 from settings import Settings
@@ -53,6 +53,20 @@ class IngestSummary:
     chart_parts: int = 0
     chart_entries_accepted: int = 0
     chart_duplicates_skipped: int = 0
+    music_accepted: int = 0
+    podcast_accepted: int = 0
+    audiobook_accepted: int = 0
+    in_extended_history: int = 0
+    earlier_messages: int = 0  # load messages an earlier run left queued, loaded by this one
+    files_already_loaded: int = 0  # raw files whose load had finished: not curated again
+
+    def add(self, result: LoadResult) -> None:
+        """Count a load's result in (every LoadResult counter but `files`)."""
+        for name in _LOAD_COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(result, name))
+
+
+_LOAD_COUNTERS = tuple(f.name for f in fields(LoadResult) if f.name != "files")
 
 
 class QueueDrainer:
@@ -65,13 +79,21 @@ class QueueDrainer:
     LoadError says which message failed and why.
     """
 
-    def __init__(self, settings: Settings, summary: IngestSummary, warehouse: Warehouse):
+    def __init__(
+        self,
+        settings: Settings,
+        summary: IngestSummary,
+        warehouse: Warehouse,
+        progress: Progress | None = None,
+    ):
         self.settings, self.summary, self.warehouse = settings, summary, warehouse
+        self.say = progress or (lambda _line: None)
         self.queue = open_queue(settings, LOAD_QUEUE)
         self.lake = open_lake(settings)
         self.failed: dict[str, str] = {}  # queue message id -> why it failed (left in the queue)
         self.failed_messages: dict[str, QueueMessage] = {}  # queue message id -> the queue message
         self.position: dict[str, int] = {}  # queue message id -> order received (failures report in it)
+        self.loaded = 0  # messages loaded (and deleted from the queue)
 
     def drain(self) -> None:
         summary = self.summary
@@ -88,20 +110,20 @@ class QueueDrainer:
                     continue
                 by_message[id(message)] = queued
                 parsed.append(message)
+            done, rows = 0, sum(f.rows for m in parsed for f in m.files if f.rows > 0)
             for outcome in load_messages(self.warehouse, self.lake, parsed):
+                done += sum(f.rows for m in outcome.messages for f in m.files if f.rows > 0)
+                self.say(f"loaded {done:,} of {rows:,} rows")
                 if outcome.result is None:  # one message failed and loaded nothing (outcome.error)
                     (message,) = outcome.messages
                     queued = by_message[id(message)]
                     self.failed[queued.id] = f"{message.curated_from}: {outcome.error}"
                     self.failed_messages[queued.id] = queued
                     continue
-                summary.streams_accepted += outcome.result.streams_accepted
-                summary.duplicates_skipped += outcome.result.duplicates_skipped
-                summary.records_set_aside += outcome.result.records_set_aside
-                summary.chart_entries_accepted += outcome.result.chart_entries_accepted
-                summary.chart_duplicates_skipped += outcome.result.chart_duplicates_skipped
+                summary.add(outcome.result)
                 for message in outcome.messages:
                     self.queue.delete(by_message[id(message)])
+                self.loaded += len(outcome.messages)
 
     def finish(self) -> None:
         """Raise LoadError naming the first failed message, if any (after poisoning as the host does)."""
@@ -172,7 +194,12 @@ def curate_and_load(
     try:
         curated = [pool.submit(stages.curate_raw, settings, f"{RAW_CONTAINER}/{path}") for path in paths]
         with open_warehouse(settings) as warehouse:
-            drainer = QueueDrainer(settings, summary, warehouse)
+            # What an earlier run left queued (it crashed, or its load failed) loads first, counted
+            # apart: this run's summary is about this run's files.
+            drainer = QueueDrainer(settings, IngestSummary(), warehouse)
+            drainer.drain()
+            summary.earlier_messages += drainer.loaded
+            drainer.summary, drainer.loaded, drainer.say = summary, 0, say
             for index, (path, future) in enumerate(zip(paths, curated, strict=True), 1):
                 message = future.result()
                 say(f"curated {index}/{len(paths)}: {path.rsplit('/', 1)[-1]}")
@@ -188,6 +215,13 @@ def curate_and_load(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     drainer.finish()
+
+
+def _not_loaded_yet(settings: Settings, raw_paths: list[str]) -> list[str]:
+    """The raw files of an accepted export whose load has not finished (curation and load redo them)."""
+    with open_warehouse(settings) as warehouse:
+        done = finished_sources(warehouse, (f"{RAW_CONTAINER}/{path}" for path in raw_paths))
+    return [path for path in raw_paths if f"{RAW_CONTAINER}/{path}" not in done]
 
 
 def _short_hash(path: Path) -> str:
@@ -231,17 +265,22 @@ def ingest(settings: Settings, export: Path, user: str, progress: Progress | Non
         lake.write_file(UPLOAD_CONTAINER, name, upload_file)
     say(f"uploaded {upload_name}")
 
-    accepted = stages.accept_upload(settings, name)
+    accepted = stages.accept_upload(settings, name, progress=say)
     summary.files = accepted.history_files
     summary.chart_parts = accepted.chart_parts
     summary.skipped_detail = dict(accepted.skipped)
     if accepted.already_ingested:
-        # Accepted before: its raw files are in place. Curating and loading them again is
-        # idempotent, changes nothing if that run finished, and completes it if it did not.
+        # Accepted before: its raw files are in place. Those already loaded are done; curating
+        # and loading the others (idempotent) completes what an earlier run did not finish.
         summary.already_ingested = 1
         say(f"{upload_name}: this exact export was accepted before ({accepted.upload_id})")
 
-    curate_and_load(settings, accepted.raw_paths, summary, progress=say)
+    raw_paths = list(accepted.raw_paths)
+    if accepted.already_ingested:
+        raw_paths = _not_loaded_yet(settings, raw_paths)
+        summary.files_already_loaded = len(accepted.raw_paths) - len(raw_paths)
+    if raw_paths:
+        curate_and_load(settings, raw_paths, summary, progress=say)
     logger.info(
         "ingest %s: %d files, %d streams accepted, %d duplicates, %d set aside",
         accepted.upload_id,

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from load.local_time import HomeZone
     from load.period import Period
     from load.pool import PauseReport
+    from load.rejects import SetAside
 
 __all__ = [
     "LoadDeferred",
@@ -45,6 +46,7 @@ __all__ = [
     "load_curated",
     "missing_catalog_ids",
     "pause_idle_pool",
+    "records_set_aside",
     "report_page",
     "run_analyses",
     "run_extract",
@@ -52,7 +54,9 @@ __all__ = [
 ]
 
 
-def accept_upload(settings: Settings, name: str) -> UploadResult:
+def accept_upload(
+    settings: Settings, name: str, progress: Callable[[str], None] | None = None
+) -> UploadResult:
     """upload/{name}: validate the upload and land its history files in raw/ (or quarantine it).
 
     Raises UploadRefused (already quarantined) for a bad upload.
@@ -60,7 +64,7 @@ def accept_upload(settings: Settings, name: str) -> UploadResult:
     from extract.export.upload import accept_upload as accept  # lazy: keeps function_app light
     from storage import open_lake
 
-    return accept(open_lake(settings), name)
+    return accept(open_lake(settings), name, progress)
 
 
 def curate_raw(settings: Settings, name: str) -> LoadMessage | None:
@@ -210,6 +214,18 @@ def listening_summary(
     with open_warehouse(settings) as warehouse:
         summary = wrapped(warehouse, user_id(user, key), period, home, top)
     return {"from": period.first, "to": period.last, **summary}
+
+
+def records_set_aside(settings: Settings, user: str, limit: int | None = None) -> tuple[int, list[SetAside]]:
+    """What was set aside for this user (and in charts) and why: the count, and the first `limit`."""
+    from load.rejects import set_aside  # lazy: keeps function_app light
+    from load.warehouse import open_warehouse
+    from storage import open_lake
+    from transform.pseudonym import user_id, user_id_key
+
+    key = user_id_key(open_lake(settings), settings)
+    with open_warehouse(settings) as warehouse:
+        return set_aside(warehouse, user_id(user, key), limit)
 
 
 def summary_for_request(settings: Settings, params: Mapping[str, str]) -> dict[str, Any]:

@@ -67,7 +67,10 @@ ACCOUNT = [
 EXPECTED = {
     "files": 3,
     "streams_accepted": 5,  # Night Drive, skip, Low Tide, the episode, Static
-    "duplicates_skipped": 2,  # Night Drive in file 1, and its account-data row
+    "music_accepted": 4,
+    "podcast_accepted": 1,
+    "duplicates_skipped": 1,  # Night Drive in file 1
+    "in_extended_history": 1,  # Night Drive's account-data row
     "records_set_aside": 1,  # the record without ts
     "streams": 4,
     "plays": 3,

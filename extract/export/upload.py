@@ -81,7 +81,7 @@ class Landing:
     skipped: dict[str, int]
 
 
-def accept_upload(lake: Lake, name: str) -> UploadResult:
+def accept_upload(lake: Lake, name: str, progress: Callable[[str], None] | None = None) -> UploadResult:
     """Validate upload/{name} and land its history files in raw/, or quarantine it and raise.
 
     `name` is the blob path inside the upload container ("alice/my_spotify_data.zip"), as the
@@ -120,19 +120,26 @@ def accept_upload(lake: Lake, name: str) -> UploadResult:
                     staged.append(blob)
                     return blob
 
-                chart_names = _land_charts(
-                    stream, filename, limits, lambda n: stage_at(ChartFile(upload_id, n).raw_path)
-                )
+                say = progress or (lambda _line: None)
+
+                def stage_chart(part: str) -> StagedBlob:
+                    say(f"checking and landing chart part {len(staged) + 1}")
+                    return stage_at(ChartFile(upload_id, part).raw_path)
+
+                def stage_history(file: HistoryFile) -> StagedBlob:
+                    say(f"checking {file.path.rsplit('/', 1)[-1]} ({len(staged) + 1})")
+                    return stage_at(_raw_path(user, upload_id, file))
+
+                chart_names = _land_charts(stream, filename, limits, stage_chart)
                 if chart_names is None:
-                    landing = inspect_upload(
-                        stream, filename, limits, stage=lambda f: stage_at(_raw_path(user, upload_id, f))
-                    )
+                    landing = inspect_upload(stream, filename, limits, stage=stage_history)
                     raw_paths = tuple(_raw_path(user, upload_id, file) for file in landing.files)
                 else:
                     landing = Landing(files=(), skipped={VIDEO: 0, "other": 0})
                     raw_paths = tuple(ChartFile(upload_id, n).raw_path for n in chart_names)
                 for blob in staged:
                     blob.commit()
+                say(f"landed {len(staged)} files in raw/")
         except UploadRefused as refused:
             _quarantine(lake, stream, upload_id, name, filename, refused.reason)
             logger.warning("upload %s refused: %s", upload_id, refused.reason)

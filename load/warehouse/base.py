@@ -145,7 +145,9 @@ class Warehouse:
                 if statement.phase == "cleanup" or not should_run(statement, counts):
                     continue
                 if statement.capture:
-                    counts[statement.capture] = int(self.query(statement.sql)[0][0])
+                    (row,) = self.query(statement.sql)
+                    for name, value in zip(statement.capture.split(","), row, strict=True):
+                        counts[name] = int(value or 0)  # SUM over no rows is NULL
                 else:
                     self.run(statement.sql)
                 in_transaction = statement.phase in ("begin", "txn")

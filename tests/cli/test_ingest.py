@@ -41,9 +41,13 @@ def test_ingest_then_wrapped_gives_the_exact_summary(tmp_path, export, capsys):
     assert code == 0, err
     line = out.strip()
     assert "\n" not in line
+    assert line == (
+        "my_spotify_data.zip: 3 files, 5 streams accepted (4 music, 1 podcast), "
+        "1 account-data streams already in the extended history, 1 duplicates skipped, "
+        "1 records set aside (python -m cli rejects lists them), 1 video files skipped"
+    )
     for key in ("files", "streams_accepted", "duplicates_skipped", "records_set_aside"):
         assert f"{EXPECTED[key]} {key.replace('_', ' ')}" in line
-    assert "1 video files skipped" in line
 
     summary = wrapped_json(capsys, lake)
     assert summary["streams"] == EXPECTED["streams"]
@@ -193,3 +197,71 @@ def test_curated_parquet_uses_a_codec_synapse_copy_into_reads(tmp_path, export, 
         metadata = pq.ParquetFile(path).metadata
         codecs = {metadata.row_group(0).column(i).compression for i in range(metadata.num_columns)}
         assert codecs <= {"SNAPPY", "GZIP", "UNCOMPRESSED"}, (path.name, codecs)
+
+
+def test_the_summary_line_names_each_kind_and_what_was_not_new():
+    from cli.ingest import describe
+    from pipeline.chain import IngestSummary
+
+    summary = IngestSummary(files=4, streams_accepted=10, duplicates_skipped=2, records_set_aside=0)
+    summary.music_accepted, summary.podcast_accepted, summary.audiobook_accepted = 6, 1, 2
+    summary.in_extended_history, summary.earlier_messages = 3, 1
+    assert describe("x.zip", summary) == (
+        "x.zip: 4 files, 10 streams accepted (6 music, 1 podcast, 2 audiobook, 1 of unknown kind), "
+        "3 account-data streams already in the extended history, 2 duplicates skipped, "
+        "0 records set aside (and 1 load an earlier run left queued)"
+    )
+    only_music = IngestSummary(files=1, streams_accepted=2, music_accepted=2)
+    assert describe("y.json", only_music) == (
+        "y.json: 1 files, 2 streams accepted, 0 duplicates skipped, 0 records set aside"
+    )
+
+
+def test_rejects_lists_each_set_aside_record_by_its_file_and_reason(tmp_path, export, capsys):
+    lake = tmp_path / "lake"
+    assert run_cli(capsys, "ingest", export, "--lake", lake)[0] == 0
+    code, out, err = run_cli(capsys, "rejects", "--lake", lake)
+    assert code == 0, err
+    header, *rows = out.strip().splitlines()
+    assert header.startswith("1 records set aside for me")
+    assert len(rows) == 1
+    assert rows[0].lstrip().startswith("Spotify Extended Streaming History/Streaming_History_Audio_")
+    assert ", record " in rows[0] and "ts" in rows[0].split(": ", 1)[1]
+    assert "-Streaming_History" not in out  # no internal (hash-prefixed) names
+    code, out, _ = run_cli(capsys, "rejects", "--lake", lake, "--user", "someone")
+    assert (code, out) == (0, "nothing set aside for someone\n")
+
+
+def test_progress_shows_every_phase_on_a_terminal_and_nothing_otherwise(tmp_path, export):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    primary, secondary = pty.openpty()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "cli", "ingest", str(export), "--lake", str(tmp_path / "lake")],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = run.communicate(timeout=120)
+    os.close(primary)
+    assert run.returncode == 0
+    shown = seen.decode()
+    steps = [step.strip() for step in shown.replace("\x1b[K", "").split("\r") if step.strip()]
+    for phase in ("uploaded", "checking", "landed 3 files", "curated 1/3", "curated 3/3", "loaded"):
+        assert any(step.startswith(phase) for step in steps), (phase, steps)
+    assert shown.endswith("\r\x1b[K")  # the status line is cleared before the summary
+    assert b"streams accepted" in out and b"\r" not in out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -61,8 +63,8 @@ def test_a_batch_records_each_file_with_its_own_source():
 
 def _sum(results) -> LoadResult:
     results = list(results)
-    fields = ("streams_accepted", "duplicates_skipped", "records_set_aside", "files")
-    return LoadResult(*(sum(getattr(r, f) for r in results) for f in fields))
+    names = [f.name for f in dataclasses.fields(LoadResult)]
+    return LoadResult(*(sum(getattr(r, name) for r in results) for name in names))
 
 
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0)])
@@ -86,7 +88,14 @@ def test_a_batch_gives_what_loading_one_by_one_gives(folder_settings, tmp_path, 
     assert (
         totals[0]
         == totals[1]
-        == LoadResult(streams_accepted=4, duplicates_skipped=2, records_set_aside=1, files=4)
+        == LoadResult(
+            streams_accepted=4,
+            duplicates_skipped=1,  # the Web API play the export has
+            records_set_aside=1,
+            files=4,
+            music_accepted=4,
+            in_extended_history=1,  # the account row the export has, whichever loaded first
+        )
     )
 
 
@@ -158,7 +167,7 @@ def test_repeated_keys_and_beaten_rows_in_one_message_leave_no_staging_behind(fo
     with open_warehouse(folder_settings) as warehouse:
         loaded = message(put(lake, "streams", "mixed_dups", rows))
         result = load_message(warehouse, lake, loaded)
-        assert (result.streams_accepted, result.duplicates_skipped) == (2, 3)
+        assert (result.streams_accepted, result.duplicates_skipped, result.in_extended_history) == (2, 2, 1)
         assert sorted(r[0] for r in warehouse.query("SELECT source FROM fact_stream")) == ["extended"] * 2
         assert load_message(warehouse, lake, loaded).streams_accepted == 0
         leftovers = warehouse.query(

@@ -35,7 +35,8 @@ def test_drain_loads_the_good_messages_and_reports_the_bad_one_in_one_line(folde
         drain_load_queue(folder_settings, summary)
     text = str(raised.value)
     assert "\n" not in text and "raw/gone" in text and "curated file missing" in text and "1 more" in text
-    assert (summary.streams_accepted, summary.duplicates_skipped, summary.records_set_aside) == (4, 2, 1)
+    assert (summary.streams_accepted, summary.duplicates_skipped, summary.records_set_aside) == (4, 1, 1)
+    assert summary.in_extended_history == 1  # the account row the export has
     assert sorted(m.body for m in queue.receive()) == sorted([missing.to_json(), "{not json"])
     with open_warehouse(folder_settings) as warehouse:
         assert warehouse.query("SELECT COUNT(*) FROM fact_stream") == [(4,)]
@@ -57,3 +58,48 @@ def test_a_message_that_keeps_failing_moves_to_the_poison_queue(folder_settings)
 def test_the_poison_rule_is_the_hosts_max_dequeue_count():
     host = json.loads((ROOT / "host.json").read_text())
     assert host["extensions"]["queues"]["maxDequeueCount"] == MAX_DEQUEUE_COUNT
+
+
+def _export(tmp_path: Path) -> Path:
+    from tests.exports import small_export
+
+    path = tmp_path / "my_spotify_data.zip"
+    path.write_bytes(small_export())
+    return path
+
+
+def test_an_ingest_loads_what_an_earlier_run_left_queued_but_counts_only_its_own(folder_settings, tmp_path):
+    from pipeline.chain import ingest
+    from tests.exports import EXPECTED
+
+    queue = open_queue(folder_settings, LOAD_QUEUE)
+    leftover = three_overlapping_messages(open_lake(folder_settings))[0]  # curated, its load never ran
+    queue.send(leftover.to_json())
+    summary = ingest(folder_settings, _export(tmp_path), "me")
+    assert summary.earlier_messages == 1
+    assert (summary.streams_accepted, summary.duplicates_skipped) == (
+        EXPECTED["streams_accepted"],
+        EXPECTED["duplicates_skipped"],
+    )
+    assert queue.receive() == []
+    with open_warehouse(folder_settings) as warehouse:  # the leftover's two streams loaded too
+        assert warehouse.query("SELECT COUNT(*) FROM fact_stream") == [(EXPECTED["streams_accepted"] + 2,)]
+
+
+def test_reingesting_a_finished_export_curates_nothing_again(folder_settings, tmp_path):
+    from pipeline.chain import ingest
+
+    export = _export(tmp_path)
+    first = ingest(folder_settings, export, "me")
+    curated = {p: p.stat().st_mtime_ns for p in (folder_settings.lake_dir / "curated").rglob("*.parquet")}
+    again = ingest(folder_settings, export, "me")
+    assert again.already_ingested and again.files_already_loaded == first.files == 3
+    assert again.streams_accepted == 0
+    assert {p: p.stat().st_mtime_ns for p in curated} == curated  # not rewritten
+
+    # A file whose load did not finish (its load_file rows gone, as if the run died) is redone.
+    with open_warehouse(folder_settings) as warehouse:
+        (source,) = warehouse.query("SELECT MIN(source) FROM load_file")[0]
+        warehouse.run(f"DELETE FROM load_file WHERE source = '{source}'")
+    redo = ingest(folder_settings, export, "me")
+    assert redo.files_already_loaded == 2 and redo.streams_accepted == 0
