@@ -26,12 +26,26 @@ PAGE = (
 )
 
 
+def port_number(text: str) -> int:
+    """--port: 0 to 65535 (0: any free port, for tests; Spotify accepts only the registered one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number up to 65535, not {text!r}")
+    return port
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "auth", help="one-time Spotify consent: print the refresh token the daily job uses"
     )
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"loopback callback port (default {DEFAULT_PORT})"
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help=f"loopback callback port (default {DEFAULT_PORT})",
     )
     parser.add_argument("--open-browser", action="store_true", help="open the authorize URL in a browser")
     parser.add_argument(

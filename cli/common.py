@@ -1,9 +1,14 @@
-"""Options and helpers shared by the sub-commands."""
+"""Options and helpers shared by the sub-commands: one parser for dates, one line for every mistake."""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import codecs
+import re
+import sys
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from contracts.layout import DEFAULT_USER, USER_LABEL
 from settings import Settings
@@ -19,6 +24,16 @@ class UserError(Exception):
     Defined here, not in __main__: `python -m cli` runs __main__ as a second module object,
     and a class defined there would not match the one the commands raise.
     """
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is one line on stderr (exit 2), not the usage block.
+
+    Sub-command parsers are of the same class (argparse makes them with the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def add_lake_options(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +81,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise UserError(str(error)) from None
     if getattr(args, "lake", None):
         settings = settings.with_lake_dir(args.lake)
+    if hasattr(args, "lake") and settings.lake_dir.exists() and not settings.lake_dir.is_dir():
+        named = "--lake" if args.lake else "LAKE_DIR"
+        raise UserError(
+            f"{named} {settings.lake_dir} is a file, not a folder: name the lake's folder "
+            "(a new one is made by the first ingest)"
+        )
     return settings
 
 
@@ -96,3 +117,67 @@ def require_lake(settings: Settings, writes: bool = False) -> None:
     local = settings.warehouse != "synapse" and not settings.uses_storage_account
     if local and not settings.lake_dir.is_dir():
         raise UserError(f"no lake at {settings.lake_dir}: ingest an export first (python -m cli ingest ...)")
+
+
+def refusal_line(settings: Settings, source: Path, refused) -> str:
+    """The one line a refused upload prints: the user's own file name, the reason, where the copy is.
+
+    The lake names an upload by its content (`<hash>-my_spotify_data.zip`); that name is the lake's,
+    never shown. The quarantine folder is printed whole (an absolute path for a folder lake).
+    """
+    from contracts.layout import QUARANTINE_CONTAINER  # lazy: only a refusal needs it
+    from storage import open_lake
+
+    reason = re.sub(rf"\b[0-9a-f]{{8,64}}-(?={re.escape(source.name)})", "", str(refused))
+    reason = reason.removeprefix(f"{source.name}: ")  # the line names the file already
+    line = f"error: {source.name}: refused: {reason}"
+    if refused.upload_id:
+        where = open_lake(settings).url(QUARANTINE_CONTAINER, refused.upload_id)
+        line += f"; kept with its reason.json in {where}"
+    return line
+
+
+# Text that a terminal or file without UTF-8 cannot take (PYTHONIOENCODING=ascii, a latin-1 locale):
+# readable ASCII instead of a UnicodeEncodeError. Only called for characters the encoding lacks.
+ASCII_FALLBACK = {
+    "→": "->",
+    "←": "<-",
+    "≥": ">=",
+    "≤": "<=",
+    "·": "-",
+    "…": "...",
+    "–": "-",
+    "—": "-",
+    "×": "x",
+    "²": "2",
+    "░": ":",
+    "▒": "=",
+    "▓": "%",
+    "█": "#",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+}
+FALLBACK_ERRORS = "cli-ascii-fallback"
+
+
+def _ascii_fallback(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for char in error.object[error.start : error.end]:
+        plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+        out.append(ASCII_FALLBACK.get(char) or plain or "?")
+    return "".join(out), error.end
+
+
+codecs.register_error(FALLBACK_ERRORS, _ascii_fallback)
+
+
+def tolerate_output_encoding() -> None:
+    """Make stdout and stderr write what their encoding lacks as ASCII, instead of raising."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and encoding not in ("utf8", "utf8sig"):
+            reconfigure(errors=FALLBACK_ERRORS)

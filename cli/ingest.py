@@ -6,7 +6,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from cli.common import UserError, add_lake_options, add_user_option, check_user, settings_from
+from cli.common import (
+    UserError,
+    add_lake_options,
+    add_user_option,
+    check_user,
+    refusal_line,
+    settings_from,
+)
 
 # What the run does to a local lake (cli.lock): writes, creating it if missing.
 LAKE_ACCESS = "create"
@@ -126,7 +133,7 @@ def run(args) -> int:
             finally:
                 progress.clear()  # the summary or error line starts at the left margin
         except UploadRefused as refused:
-            print(f"error: {source.name}: refused: {refused}", file=sys.stderr)
+            print(refusal_line(settings, source, refused), file=sys.stderr)
             failures += 1
             continue
         except (LoadError, LakeError) as error:
