@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from cli.common import UserError, add_lake_options, settings_from
+from cli.common import UserError, add_lake_options, require_lake, settings_from
 from contracts.layout import CURATED_CONTAINER
 
 PLACEHOLDER_URL = "https://<account>.dfs.core.windows.net/curated/{path}"
@@ -90,6 +90,8 @@ def run(args) -> int:
     if args.dry_run and target != "synapse":
         raise UserError("--dry-run prints the Synapse plan: use it with --target synapse")
     settings = replace(settings, warehouse=target)
+    if target == "duckdb":
+        require_lake(settings)  # a folder with no lake has nothing to load: never make a warehouse there
     try:
         lake = open_lake(settings)
         if args.dry_run:

@@ -37,7 +37,6 @@ def add_parser(subparsers) -> None:
 def summary_for(args: argparse.Namespace) -> dict:
     """The summary the command line asks for (shared with `report`)."""
     from load.errors import WarehouseUnavailable  # lazy: other commands stay fast
-    from pipeline.stages import listening_summary
 
     user = check_user(args.user)
     period, home = period_from(args)
@@ -46,9 +45,46 @@ def summary_for(args: argparse.Namespace) -> dict:
     settings = settings_from(args)
     require_lake(settings)
     try:
-        return listening_summary(settings, user, period, home, args.top)
+        return read_summary(settings, user, period, home, args.top)
     except WarehouseUnavailable as error:
         raise UserError(str(error)) from None
+
+
+def read_summary(settings, user: str, period, home, top: int) -> dict:
+    """pipeline.stages.listening_summary as a reader: a read-only connection, no key or warehouse
+    created (so it works on a lake the user may only read); when there is no music in the period,
+    `empty_reason` says why."""
+    from load.warehouse import open_warehouse  # lazy: other commands stay fast
+    from load.wrapped import music_coverage, wrapped
+    from storage import open_lake
+    from transform.pseudonym import existing_user_id_key, user_id
+
+    key = existing_user_id_key(open_lake(settings), settings)
+    # No key yet: nothing was pseudonymised with one, and "" is no user's id (never None: everybody).
+    uid = user_id(user, key) if key is not None else ""
+    with open_warehouse(settings, read_only=True) as warehouse:
+        summary = {"from": period.first, "to": period.last, **wrapped(warehouse, uid, period, home, top)}
+        if not summary["streams"]:
+            summary["empty_reason"] = empty_reason(music_coverage(warehouse, uid, home), user, period)
+    return summary
+
+
+def empty_reason(coverage: dict, user: str, period) -> str:
+    """Why there is no music to sum up, and what to do: nothing ingested, not this user, not this period."""
+    if not coverage["streams_of_everybody"]:
+        return "No music streams in this warehouse yet: ingest an export first (python -m cli ingest EXPORT)"
+    if coverage["first"] is None:
+        return (
+            f"No music streams for user {user!r}: the warehouse holds other users' listening "
+            f"(ingest yours with --user {user}, or name another with --user NAME)"
+        )
+    if period.first and period.last:
+        span = f"between {period.first} and {period.last}"
+    elif period.first:
+        span = f"from {period.first} on"
+    else:
+        span = f"up to {period.last}"
+    return f"No music streams {span}: yours run from {coverage['first']} to {coverage['last']}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,9 +94,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2, default=str, ensure_ascii=False))
     else:
-        if not summary["streams"]:
-            summary["empty_reason"] = (
-                "  No music streams in this period. Ingest an export first: python -m cli ingest EXPORT.zip"
-            )
         print(render(summary))
     return 0

@@ -311,6 +311,21 @@ def wrapped(
     return summary
 
 
+def music_coverage(warehouse: Warehouse, user_id: str | None, home: HomeZone | None = None) -> dict[str, Any]:
+    """What music the warehouse holds at all, to say why a period has none: the music streams of
+    everybody, and the user's first and last local date with music (None: no music of theirs)."""
+    home = home or HomeZone.of("UTC")
+    everybody = _totals(warehouse.query(_Queries(warehouse.dialect, None, home, 1).totals(Period()))[0])
+    if not everybody["streams"] or user_id is None:
+        return {"streams_of_everybody": everybody["streams"], "first": None, "last": None}
+    yours = _totals(warehouse.query(_Queries(warehouse.dialect, user_id, home, 1).totals(Period()))[0])
+    return {
+        "streams_of_everybody": everybody["streams"],
+        "first": yours["first_stream_date"] if yours["streams"] else None,
+        "last": yours["last_stream_date"] if yours["streams"] else None,
+    }
+
+
 def _totals(row: tuple) -> dict[str, Any]:
     streams, plays, ms, first, last, artists, shuffled, shuffle_known = row
     return {

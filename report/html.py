@@ -234,7 +234,8 @@ def render_page(summary: dict[str, Any], draw: Draw = charts.to_svg) -> str:
         f'<script type="application/json" id="summary-data">{data}</script></main></body></html>'
     )
     if not summary["streams"]:
-        return head + '<p class="empty">No music streams in this period.</p>' + tail
+        empty = summary.get("empty_reason") or "No music streams in this period."
+        return head + f'<p class="empty">{escape(empty)}</p>' + tail
     return head + _cards(summary) + _panels(summary, draw) + tail
 
 

@@ -88,7 +88,7 @@ def render(summary: dict[str, Any]) -> str:
     """The human-readable summary."""
     lines = [f"Your listening, {span(summary)} ({summary.get('time_zone', 'UTC')})"]
     if not summary["streams"]:
-        lines.append(summary.get("empty_reason") or "  No music streams in this period.")
+        lines.append(f"  {summary.get('empty_reason') or 'No music streams in this period.'}")
         return "\n".join(lines)
     hours = summary["minutes"] / 60
     lines.append(

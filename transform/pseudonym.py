@@ -29,3 +29,14 @@ def user_id_key(lake: Lake, settings: Settings) -> bytes:
         # everyone reads the key that won.
         lake.create(STATE_CONTAINER, USER_ID_KEY_PATH, secrets.token_hex(32).encode("ascii"))
     return lake.read_bytes(STATE_CONTAINER, USER_ID_KEY_PATH).strip()
+
+
+def existing_user_id_key(lake: Lake, settings: Settings) -> bytes | None:
+    """The key as `user_id_key` finds it, without ever creating one (None: no key yet, so nothing
+    was pseudonymised with one). For readers: they may not be able to write, and must not invent a
+    key that matches nobody."""
+    if settings.user_id_key:
+        return settings.user_id_key.encode("utf-8")
+    if not lake.exists(STATE_CONTAINER, USER_ID_KEY_PATH):
+        return None
+    return lake.read_bytes(STATE_CONTAINER, USER_ID_KEY_PATH).strip()

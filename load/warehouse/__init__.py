@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from load.errors import WarehouseUnavailable
 from load.local_time import HomeZone
 from load.warehouse.base import Warehouse, check_curated_file, check_parquet_schema
 from load.warehouse.duckdb import WAREHOUSE_FILE, DuckDBWarehouse
@@ -31,17 +32,40 @@ __all__ = [
 
 
 @contextlib.contextmanager
-def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
-    """The warehouse the settings name, tables and views created when missing; closed on exit."""
-    warehouse: Warehouse
-    if settings.warehouse == "synapse":
-        from load.warehouse.synapse import SynapseWarehouse  # optional driver: pyodbc and unixODBC
+def open_warehouse(settings: Settings, read_only: bool = False) -> Iterator[Warehouse]:
+    """The warehouse the settings name, tables and views created when missing; closed on exit.
 
-        warehouse = SynapseWarehouse.connect(settings)
-    else:
-        warehouse = DuckDBWarehouse(Path(settings.lake_dir) / WAREHOUSE_FILE)
+    `read_only` (queries only: wrapped, report): writes nothing when the schema is current, so it
+    works on a read-only lake and beside other readers; the DuckDB file must exist. A schema this
+    code would change is brought up to date first, through a writable connection.
+    """
+    warehouse = _connect(settings, read_only)
     try:
-        warehouse.ensure_schema(HomeZone.of(settings.user_time_zone))
+        if not (read_only and warehouse.schema_is_current()):
+            if read_only and isinstance(warehouse, DuckDBWarehouse):
+                warehouse.close()  # an older schema: upgrade it once, then read as asked
+                _upgrade(settings)
+                warehouse = _connect(settings, read_only)
+            else:
+                warehouse.ensure_schema(HomeZone.of(settings.user_time_zone))
         yield warehouse
     finally:
         warehouse.close()
+
+
+def _upgrade(settings: Settings) -> None:
+    try:
+        with open_warehouse(settings):
+            pass
+    except WarehouseUnavailable as error:
+        raise WarehouseUnavailable(
+            f"the warehouse needs its tables updated for this version, which needs write access: {error}"
+        ) from None
+
+
+def _connect(settings: Settings, read_only: bool) -> Warehouse:
+    if settings.warehouse == "synapse":
+        from load.warehouse.synapse import SynapseWarehouse  # optional driver: pyodbc and unixODBC
+
+        return SynapseWarehouse.connect(settings)
+    return DuckDBWarehouse(Path(settings.lake_dir) / WAREHOUSE_FILE, read_only=read_only)

@@ -95,6 +95,18 @@ class Warehouse:
         if changes:
             self.set_meta(changes)
 
+    def schema_is_current(self) -> bool:
+        """Every table and view exists as this code defines them, with this tzdata's offsets: a
+        reader may query without `ensure_schema` (which would write)."""
+        existing = {name.lower() for name in self.existing_objects()}
+        wanted = {t.name for t in TABLES} | {v.name for v in VIEWS} | {META.name}
+        if not wanted <= existing:
+            return False
+        meta = self.meta()
+        return meta.get(SCHEMA_VERSION_KEY) == schema_version(self.dialect) and meta.get(TZDATA_KEY) == (
+            TZDATA_VERSION
+        )
+
     def meta(self) -> dict[str, str]:
         """The warehouse's own settings (warehouse_meta): schema version, tzdata version, home zone."""
         d = self.dialect

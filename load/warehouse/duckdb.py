@@ -32,11 +32,18 @@ class DuckDBWarehouse(Warehouse):
     dialect = DUCKDB
     db_errors = (duckdb.Error,)
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
+        """`read_only`: for queries only; works on a lake the user may not write, and beside other
+        readers. The file must exist then (reading never creates a warehouse)."""
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not path.is_file():
+            raise WarehouseUnavailable(
+                f"no warehouse at {path}: ingest an export first (python -m cli ingest EXPORT.zip)"
+            )
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.connection = duckdb.connect(str(path), config=dict(DUCKDB_CONFIG))
+            self.connection = duckdb.connect(str(path), read_only=read_only, config=dict(DUCKDB_CONFIG))
         except duckdb.Error as error:  # not a DuckDB file, or another program holds its lock
             raise WarehouseUnavailable(f"cannot open the warehouse {path}: {one_line(error)}") from None
         # Warehouse timestamps are naive UTC: Parquet's UTC instants convert as UTC, not local time.
