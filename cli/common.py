@@ -7,6 +7,7 @@ import codecs
 import re
 import sys
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -46,8 +47,46 @@ def add_user_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Every date option of every command goes through these (period_from): 2024-01-05, 2024-1-5 and
+# 20240105 are the same day; anything else is refused naming the format.
+_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{4})(\d{2})(\d{2})", re.ASCII)
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})|(\d{4})(\d{2})", re.ASCII)
+_YEAR = re.compile(r"\d{4}", re.ASCII)
+DAY_FORMAT = "a date like 2024-01-31 (or 2024-1-31, 20240131)"
+MONTH_FORMAT = "a month like 2025-03 (or 2025-3, 202503)"
+
+
+def parse_day(text: str) -> str:
+    """A day as the command line may write it, as ISO `YYYY-MM-DD`; ValueError naming the format."""
+    match = _DAY.fullmatch(text.strip())
+    try:
+        if match is None:
+            raise ValueError
+        year, month, day = (int(g) for g in match.groups() if g is not None)
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise ValueError(f"must be {DAY_FORMAT}, not {text!r}") from None
+
+
+def parse_month(text: str) -> str:
+    """A month as `YYYY-MM`; ValueError naming the format."""
+    match = _MONTH.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"must be {MONTH_FORMAT}, not {text!r}")
+    year, month = (int(g) for g in match.groups() if g is not None)
+    if not 1 <= month <= 12:
+        raise ValueError(f"must be {MONTH_FORMAT}, not {text!r}")
+    return f"{year:04d}-{month:02d}"
+
+
+def parse_year(text: str) -> str:
+    if not _YEAR.fullmatch(text.strip()):
+        raise ValueError(f"must be a year like 2025, not {text!r}")
+    return text.strip()
+
+
 def add_period_options(parser: argparse.ArgumentParser) -> None:
-    """--from/--to, --year, --month (local dates) and --tz, as `wrapped` and `report` take them."""
+    """--from/--to, --year, --month (local dates) and --tz, as `wrapped`, `report` and `modes` take them."""
     parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day, inclusive")
     parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day, inclusive")
     parser.add_argument("--year", metavar="YYYY", help="a whole year (instead of --from/--to)")
@@ -65,8 +104,20 @@ def period_from(args: argparse.Namespace) -> tuple[Period, HomeZone]:
     from load.local_time import HomeZone  # lazy: other commands stay fast
     from load.period import Period
 
+    dates: dict[str, str | None] = {}
+    for option, attribute, parse in (
+        ("--from", "date_from", parse_day),
+        ("--to", "date_to", parse_day),
+        ("--year", "year", parse_year),
+        ("--month", "month", parse_month),
+    ):
+        value = getattr(args, attribute)
+        try:
+            dates[attribute] = None if value is None else parse(value)
+        except ValueError as error:
+            raise UserError(f"{option} {error}") from None
     try:
-        period = Period.parse(args.date_from, args.date_to, args.year, args.month)
+        period = Period.parse(dates["date_from"], dates["date_to"], dates["year"], dates["month"])
         home = HomeZone.of(args.tz or settings_from(args).user_time_zone)
     except ValueError as error:
         raise UserError(str(error)) from None
