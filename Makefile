@@ -51,6 +51,7 @@ demo: install
 	rm -rf $(LAKE)
 	$(PY) -m cli ingest $(SAMPLE) --lake $(LAKE)
 	$(PY) -m cli wrapped --lake $(LAKE)
+	@echo "The demo's lake is $(LAKE); again: $(PY) -m cli wrapped --lake $(LAKE) --year 2024"
 
 ## make test: set up (venv, dev tools, Azurite), lint, type-check, and run every test against real parts.
 test: install-dev
