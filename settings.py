@@ -29,6 +29,11 @@ DEFAULT_PAUSE_SCHEDULE = "0 */5 * * * *"
 DEFAULT_PAUSE_AFTER_MINUTES = 30
 DEFAULT_RESUME_POLL_SECONDS = 60
 DEFAULT_ARM_URL = "https://management.azure.com/"
+# Catalog enrichment's pace (extract.spotify.enrich): a pause between catalog requests and at most
+# so many per run, so a big back-fill spreads over runs instead of earning a day-long 429 lockout
+# (notes §2.4: about one request per 1-2 s). 500 x 1 s fits well inside the function timeout.
+DEFAULT_SPOTIFY_REQUEST_INTERVAL_MS = 1000
+DEFAULT_SPOTIFY_CATALOG_BUDGET = 500
 # /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Synapse/workspaces/<ws>/sqlPools/<pool>
 SQL_POOL_RESOURCE_ID = re.compile(
     r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Synapse/workspaces/[^/]+/sqlPools/[^/]+",
@@ -76,6 +81,8 @@ class Settings:
     spotify_api_url: str = "https://api.spotify.com/v1/"
     spotify_accounts_url: str = "https://accounts.spotify.com/"
     spotify_user: str = "me"
+    spotify_request_interval_ms: int = DEFAULT_SPOTIFY_REQUEST_INTERVAL_MS  # between catalog requests
+    spotify_catalog_budget: int = DEFAULT_SPOTIFY_CATALOG_BUDGET  # catalog requests per run at most
 
     # The analyses (analysis/): the weekly hit model and listening modes.
     analysis_schedule: str = DEFAULT_ANALYSIS_SCHEDULE
@@ -147,6 +154,14 @@ class Settings:
             spotify_api_url=get("SPOTIFY_API_URL") or cls.spotify_api_url,
             spotify_accounts_url=get("SPOTIFY_ACCOUNTS_URL") or cls.spotify_accounts_url,
             spotify_user=get("SPOTIFY_USER") or cls.spotify_user,
+            spotify_request_interval_ms=_whole_number(
+                get("SPOTIFY_REQUEST_INTERVAL_MS"),
+                "SPOTIFY_REQUEST_INTERVAL_MS",
+                DEFAULT_SPOTIFY_REQUEST_INTERVAL_MS,
+            ),
+            spotify_catalog_budget=_whole_number(
+                get("SPOTIFY_CATALOG_BUDGET"), "SPOTIFY_CATALOG_BUDGET", DEFAULT_SPOTIFY_CATALOG_BUDGET
+            ),
             analysis_schedule=get("ANALYSIS_SCHEDULE") or DEFAULT_ANALYSIS_SCHEDULE,
         )
 
@@ -195,5 +210,7 @@ APP_SETTING_NAMES = (
     "SPOTIFY_API_URL",
     "SPOTIFY_ACCOUNTS_URL",
     "SPOTIFY_USER",
+    "SPOTIFY_REQUEST_INTERVAL_MS",
+    "SPOTIFY_CATALOG_BUDGET",
     "ANALYSIS_SCHEDULE",
 )

@@ -7,9 +7,10 @@ then their albums and artists), and a second run shows that nothing is ever fetc
     batch minimum  = ⌈tracks/50⌉ + ⌈albums/20⌉ + ⌈artists/50⌉
     single minimum = one request per id (+1: the 403 that reveals batch is not allowed, once ever)
 
-The job paces catalog requests (PACE_SECONDS apart, at most CATALOG_BUDGET per run, so a large
-back-fill is spread over several daily runs); here the pace is 0 and the budget unlimited, so one
-run shows the request count. The "runs" column is how many daily runs the default budget needs.
+The job paces catalog requests (SPOTIFY_REQUEST_INTERVAL_MS apart, at most SPOTIFY_CATALOG_BUDGET per
+run, so a large back-fill is spread over several daily runs); here the pace is 0 and the budget
+unlimited, so one run shows the request count. The "runs" column is how many daily runs the default
+budget needs.
 
 Usage: python bench/enrich_requests.py [--tracks 500] [--tracks-per-album 5]
 """
@@ -29,10 +30,9 @@ sys.path.insert(0, str(ROOT))  # run as a script: make the project's packages im
 
 from cli.extract import load_chain  # noqa: E402
 from extract.spotify.client import SpotifyClient  # noqa: E402
-from extract.spotify.enrich import CATALOG_BUDGET  # noqa: E402
 from pipeline.chain import IngestSummary  # noqa: E402
 from pipeline.stages import run_extract  # noqa: E402
-from settings import Settings  # noqa: E402
+from settings import DEFAULT_SPOTIFY_CATALOG_BUDGET, Settings  # noqa: E402
 from tests.fakes.spotify_api import Catalog, FakeSpotify, past_ms  # noqa: E402
 
 
@@ -68,7 +68,7 @@ def scenario(n_tracks: int, per_album: int, batch_allowed: bool) -> dict:
         "minimum": minimum,
         "seconds": first_seconds,
         "rerun": second_requests,
-        "runs": math.ceil(first_requests / CATALOG_BUDGET),
+        "runs": math.ceil(first_requests / DEFAULT_SPOTIFY_CATALOG_BUDGET),
     }
 
 

@@ -40,6 +40,12 @@ param analysisSchedule string = '0 0 4 * * 1'
 @description('Spotify app client id (not a secret).')
 param spotifyClientId string = ''
 
+@description('Milliseconds between catalog requests of the enrichment (settings.py SPOTIFY_REQUEST_INTERVAL_MS). Lower only with extended quota or for a one-off back-fill: Spotify answers bursts with 429s and Retry-After of hours. A string: azd passes environment values as text.')
+param spotifyRequestIntervalMs string = '1000'
+
+@description('Catalog requests per run at most (settings.py SPOTIFY_CATALOG_BUDGET); what is left resumes next run.')
+param spotifyCatalogBudget string = '500'
+
 @secure()
 @description('Spotify app client secret, stored in Key Vault. Empty: the API extract stays off.')
 param spotifyClientSecret string = ''
@@ -205,6 +211,8 @@ module functionApp 'app/function.bicep' = {
     userTimeZone: userTimeZone
     analysisSchedule: analysisSchedule
     spotifyClientId: spotifyClientId
+    spotifyRequestIntervalMs: spotifyRequestIntervalMs
+    spotifyCatalogBudget: spotifyCatalogBudget
     spotifyClientSecretUri: keyVault.outputs.spotifyClientSecretUri
     spotifyRefreshTokenUri: keyVault.outputs.spotifyRefreshTokenUri
     userIdKeyUri: keyVault.outputs.userIdKeyUri

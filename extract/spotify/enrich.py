@@ -21,9 +21,10 @@ Curation turns `not_found` ids into `not_found` rows, so they are never asked ag
 marks anything missing: it stops the run, after landing what the current bundle already holds.
 
 Pacing (Spotify answers large back-fills with lockouts of up to 20 h, notes §2.4): catalog requests
-are spaced `pace` seconds apart (PACE_SECONDS in the job), and one run makes at most `budget`
-(CATALOG_BUDGET) of them. A spent budget stops like a 429 does: what landed stays, the progress is
-saved, the report says it resumes next run, and the next run continues from there.
+are spaced `pace` seconds apart (the SPOTIFY_REQUEST_INTERVAL_MS setting, default 1 s), and one run
+makes at most `budget` of them (SPOTIFY_CATALOG_BUDGET, default 500). A spent budget stops like a
+429 does: what landed stays, the progress is saved, the report says it resumes next run, and the
+next run continues from there.
 """
 
 from __future__ import annotations
@@ -52,8 +53,6 @@ ENDPOINTS = {"track": "tracks", "album": "albums", "artist": "artists"}
 BATCH_LIMITS = {"track": 50, "album": 20, "artist": 50}
 SAVE_EVERY = 20  # landings between saves of the pending list (a crash refetches at most this many)
 BUNDLE_SIZE = 50  # single-id answers per landed file
-CATALOG_BUDGET = 500  # catalog requests per run; a big back-fill is spread over several daily runs
-PACE_SECONDS = 1.0  # between catalog requests (notes §2.4: ~1 request per 1-2 s); 500 x 1 s fits the timeout
 PENDING_MAX_AGE = timedelta(days=3)  # a landed answer still not loaded after this: its load failed for good
 _SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 
@@ -119,8 +118,8 @@ def enrich_catalog(
     missing_ids: MissingIds,
     after_tracks: Callable[[], None] | None = None,
     now: datetime | None = None,
-    budget: int = CATALOG_BUDGET,
-    pace: float = PACE_SECONDS,
+    budget: int,
+    pace: float,
 ) -> None:
     """Fetch and land the catalog objects the warehouse lacks; progress goes to `report` and state.
 

@@ -14,10 +14,10 @@ next run, once the loads have happened.
 
 Rate limits: a 429 beyond the short-wait budget stops the run where it is; everything landed stays,
 the cursor and the enrichment progress are saved, the report says "rate-limited, resumes next run",
-and the next run continues from exactly there. Enrichment also paces itself (PACE_SECONDS between
-catalog requests, at most CATALOG_BUDGET per run; see extract.spotify.enrich) and, when that budget
-is spent, stops and resumes the same way. Auth failures (AuthExpired: run `python -m cli auth`)
-and outages outlasting the retries raise.
+and the next run continues from exactly there. Enrichment also paces itself (the settings
+SPOTIFY_REQUEST_INTERVAL_MS between catalog requests, at most SPOTIFY_CATALOG_BUDGET per run; see
+extract.spotify.enrich) and, when that budget is spent, stops and resumes the same way. Auth
+failures (AuthExpired: run `python -m cli auth`) and outages outlasting the retries raise.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from contracts.layout import RAW_CONTAINER, TOP_TIME_RANGES, ApiFile
 from extract.spotify import state
 from extract.spotify.client import SpotifyClient
-from extract.spotify.enrich import CATALOG_BUDGET, PACE_SECONDS, MissingIds, enrich_catalog
+from extract.spotify.enrich import MissingIds, enrich_catalog
 from extract.spotify.errors import RateLimited
 from extract.spotify.report import ExtractReport
 from settings import Settings
@@ -127,8 +127,8 @@ def run_extract(
 
     `missing_ids(kinds)` names, per kind, the catalog ids loaded data references but the catalog
     lacks (the composition layer asks the warehouse). `catalog_budget` / `pace`: enrichment's
-    requests per run and seconds between them (None: the defaults, CATALOG_BUDGET and
-    PACE_SECONDS; tests and the benchmark pass pace=0).
+    requests per run and seconds between them (None: the settings SPOTIFY_CATALOG_BUDGET and
+    SPOTIFY_REQUEST_INTERVAL_MS; tests and the benchmark pass pace=0).
     """
     client = client or SpotifyClient.from_settings(settings)
     now = now or datetime.now(UTC)
@@ -155,8 +155,8 @@ def run_extract(
             missing_ids=missing_ids,
             after_tracks=flush,
             now=now,
-            budget=CATALOG_BUDGET if catalog_budget is None else catalog_budget,
-            pace=PACE_SECONDS if pace is None else pace,
+            budget=settings.spotify_catalog_budget if catalog_budget is None else catalog_budget,
+            pace=settings.spotify_request_interval_ms / 1000 if pace is None else pace,
         )
     except RateLimited as limited:
         # Stop here, keep everything landed; cursor and enrichment progress are already saved.

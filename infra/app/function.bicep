@@ -24,6 +24,12 @@ param userTimeZone string = 'UTC'
 @description('NCRONTAB (UTC) of the weekly analyses: hit model and listening modes.')
 param analysisSchedule string = '0 0 4 * * 1'
 param spotifyClientId string = ''
+
+@description('Catalog enrichment: milliseconds between catalog requests (settings.py SPOTIFY_REQUEST_INTERVAL_MS).')
+param spotifyRequestIntervalMs string = '1000'
+
+@description('Catalog enrichment: catalog requests per run at most (settings.py SPOTIFY_CATALOG_BUDGET).')
+param spotifyCatalogBudget string = '500'
 param spotifyClientSecretUri string = ''
 param spotifyRefreshTokenUri string = ''
 param userIdKeyUri string = ''
@@ -214,6 +220,15 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SPOTIFY_USER'
           value: 'me'
+        }
+        // Catalog enrichment's pace: a pause between catalog requests, and a cap per run.
+        {
+          name: 'SPOTIFY_REQUEST_INTERVAL_MS'
+          value: spotifyRequestIntervalMs
+        }
+        {
+          name: 'SPOTIFY_CATALOG_BUDGET'
+          value: spotifyCatalogBudget
         }
       ]
     }

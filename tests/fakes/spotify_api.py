@@ -120,6 +120,7 @@ class FakeSpotify:
         self._scripted: list[dict] = []
         self.requests: Counter[str] = Counter()
         self.log: list[tuple[str, str, str]] = []  # (method, path, query)
+        self.log_times: list[float] = []  # time.monotonic() of each request in `log`, in order
         self.validated = 0
         self.validation_errors: list[str] = []
         self.token_requests: list[dict] = []  # form bodies posted to /api/token (grant types)
@@ -207,6 +208,7 @@ class FakeSpotify:
         with self._lock:
             self.requests.clear()
             self.log.clear()
+            self.log_times.clear()
 
     # ---- objects (shapes per the OpenAPI spec; fields Spotify removed in 2026 left out where allowed)
     def _simple_artist(self, artist_id: str) -> dict:
@@ -386,6 +388,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.requests[path] += 1
             fake.log.append(("POST", path, ""))
+            fake.log_times.append(time.monotonic())
             fake.token_requests.append({"grant_type": form.get("grant_type")})
         if path != "/api/token":
             return self._send(404, {"error": "not_found"})
@@ -433,6 +436,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.requests[path] += 1
             fake.log.append(("GET", path, parts.query))
+            fake.log_times.append(time.monotonic())
         spec_path = _spec_path(path)
         if spec_path is None:
             return self._send(404, {"error": {"status": 404, "message": "Service not found"}})
