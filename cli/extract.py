@@ -15,12 +15,23 @@ from cli.common import UserError, add_lake_options, settings_from
 # What the run does to a local lake (cli.lock): writes.
 LAKE_ACCESS = "write"
 
+SETTINGS_HELP = """settings (environment variables):
+  SPOTIFY_CLIENT_ID            your Spotify app's client id (developer.spotify.com/dashboard)
+  SPOTIFY_CLIENT_SECRET        its client secret
+  SPOTIFY_REFRESH_TOKEN        the listener's consent: printed by `python -m cli auth`
+  SPOTIFY_REQUEST_INTERVAL_MS  pause between catalog requests (default 1000)
+  SPOTIFY_CATALOG_BUDGET       catalog requests per run at most (default 500); the rest next run
+  SPOTIFY_API_URL, SPOTIFY_ACCOUNTS_URL  optional, default Spotify's own
+  LAKE_DIR (or --lake), DataLake          where the lake is (default ./.lake)"""
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "extract",
         help="pull recently played, top items and catalog data from the Spotify Web API once",
         description=__doc__.splitlines()[0],
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_lake_options(parser)
 
