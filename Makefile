@@ -82,7 +82,7 @@ bench: install-dev
 
 ## make sample: regenerate the bundled synthetic export (deterministic).
 sample: install
-	$(PY) -m samples.generate --out $(SAMPLE)
+	$(PY) -m samples.generate --out $(SAMPLE) --force
 
 clean:
 	rm -rf .lake .azurite .pytest_cache .ruff_cache .mypy_cache bench/out

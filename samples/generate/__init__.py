@@ -21,7 +21,7 @@ precision (some dropped), plus plays from the days between the two packages.
 
 A fixed seed gives byte-identical zips (fixed entry timestamps and attributes).
 
-    python -m samples.generate                                  # the bundled sample
+    python -m samples.generate --out samples/my_spotify_data.zip --force   # the bundled sample
     python -m samples.generate --out /tmp/x.zip --streams 20000 --vintage legacy --files 4
     python -m samples.generate --out /tmp/big.zip --streams 300000 --large
 
