@@ -221,11 +221,12 @@ def records_set_aside(settings: Settings, user: str, limit: int | None = None) -
     from load.rejects import set_aside  # lazy: keeps function_app light
     from load.warehouse import open_warehouse
     from storage import open_lake
-    from transform.pseudonym import user_id, user_id_key
+    from transform.pseudonym import existing_user_id_key, user_id
 
-    key = user_id_key(open_lake(settings), settings)
-    with open_warehouse(settings) as warehouse:
-        return set_aside(warehouse, user_id(user, key), limit)
+    # A reader: no key created, a read-only connection ("" is no user's id: chart rows only).
+    key = existing_user_id_key(open_lake(settings), settings)
+    with open_warehouse(settings, read_only=True) as warehouse:
+        return set_aside(warehouse, user_id(user, key) if key is not None else "", limit)
 
 
 def summary_for_request(settings: Settings, params: Mapping[str, str]) -> dict[str, Any]:
