@@ -2,21 +2,21 @@
 
 For each Python given (--python, default the one running this), in fresh processes with the
 app's settings (local.settings.sample.json's Values, as `func start` passes them), best of
---repeat, the runs interleaved so a noisy machine slows them alike:
+--repeat, each run in two processes so a noisy machine slows both alike:
 
-- `import function_app`, from a bare interpreter: what the target (≤ 0.35 s) counts;
-- `import azure.functions` alone: the worker imports it itself, before the app (the 3.13 library
-  worker in its WorkerInitRequest), so no app can defer it;
-- azure.functions and the blob SDK-type extension (azurefunctions.extensions.bindings.blob, which
-  imports azure.storage.blob and azure.identity): indexing needs the extension as long as the blob
-  triggers take `blob.BlobClient`, since the worker reads each trigger's annotation to bind it as
-  an SDK type; it cannot wait for a function body.
+- `import function_app` from a bare interpreter: what the target (≤ 0.35 s) counts;
+- the same imports in the order function_app makes them, timed apart in one process:
+  `azure.functions` (the worker imports it itself, before the app: the 3.13 library worker in its
+  WorkerInitRequest, so no app can defer it); the blob SDK-type extension
+  (azurefunctions.extensions.bindings.blob, which imports azure.storage.blob and azure.identity:
+  indexing needs it as long as the blob triggers take `blob.BlobClient`, since the worker reads
+  each trigger's annotation to bind it as an SDK type, so it cannot wait for a function body);
+  then function_app itself, i.e. the app's own modules.
 
-Printed as the whole and its parts: the SDK, the blob extension, and the app's own modules (the
-differences of those best times), each as wall time and as the child's CPU time: on a machine
-shared with other work the wall time waits for a core, the CPU time much less so, and importing
-from a warm page cache is CPU work, so on a quiet machine the two agree. --detail adds, from one
-`-X importtime` run, the packages that cost the most (self time, summed per package).
+Each figure is wall time and the child's CPU time: on a machine shared with other work the wall
+time also waits for a core, the CPU time much less so; importing from a warm page cache is CPU
+work, so on a quiet machine the two agree. --detail adds, from one `-X importtime` run, the
+packages that cost the most (self time, summed per package).
 Usage: python bench/import_bench.py [--python PATH ...] [--repeat 5] [--detail]
 """
 
@@ -35,18 +35,17 @@ HEAVY = ("pyarrow", "duckdb", "pyodbc", "pandas", "spotipy", "sklearn", "numpy",
 
 TIMED = """
 import json, sys, time
-start, cpu = time.perf_counter(), time.process_time()
-{code}
-seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+steps = []
+for code in {steps!r}:
+    start, cpu = time.perf_counter(), time.process_time()
+    exec(code)
+    steps.append((time.perf_counter() - start, time.process_time() - cpu))
 heavy = sorted(m for m in {heavy!r} if m in sys.modules)
-print(json.dumps({{"seconds": seconds, "cpu": cpu, "heavy": heavy, "version": sys.version.split()[0]}}))
+print(json.dumps({{"steps": steps, "heavy": heavy, "version": sys.version.split()[0]}}))
 """
 
-WAYS = {
-    "app": "import function_app",
-    "sdk": "import azure.functions",
-    "sdk+blob": "import azure.functions, azurefunctions.extensions.bindings.blob",
-}
+WHOLE = ("import function_app",)
+PARTS = ("import azure.functions", "import azurefunctions.extensions.bindings.blob", "import function_app")
 
 
 def _env() -> dict[str, str]:
@@ -54,13 +53,13 @@ def _env() -> dict[str, str]:
     return {**values, "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
 
 
-def _timed(python: str, code: str) -> dict:
-    script = TIMED.format(code=code, heavy=HEAVY)
+def _timed(python: str, steps: tuple[str, ...]) -> dict:
+    script = TIMED.format(steps=steps, heavy=HEAVY)
     result = subprocess.run(
         [python, "-c", script], cwd=ROOT, env=_env(), capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise SystemExit(f"{python}: {code} failed:\n{result.stderr}")
+        raise SystemExit(f"{python}: {steps} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -85,16 +84,19 @@ def _detail(python: str, top: int = 12) -> list[tuple[str, float]]:
     return [(package, us / 1e6) for package, us in spent.most_common(top)]
 
 
-def measure(python: str, repeat: int) -> dict[str, dict]:
-    """Per way: the best wall time and, separately, the best CPU time of `repeat` runs."""
-    runs: dict[str, list[dict]] = {way: [] for way in WAYS}
+def _best(runs: list[list[list[float]]], step: int) -> tuple[float, float]:
+    """The best wall time and, separately, the best CPU time of one step over the runs."""
+    return min(r[step][0] for r in runs), min(r[step][1] for r in runs)
+
+
+def measure(python: str, repeat: int) -> tuple[dict, tuple[float, float], list[tuple[float, float]]]:
+    """One whole run (its version, heavy modules), the whole import's best, each part's best."""
+    wholes, parts = [], []
     for _ in range(repeat):
-        for way, code in WAYS.items():
-            runs[way].append(_timed(python, code))
-    return {
-        way: {**found[0], "seconds": min(r["seconds"] for r in found), "cpu": min(r["cpu"] for r in found)}
-        for way, found in runs.items()
-    }
+        wholes.append(_timed(python, WHOLE))
+        parts.append(_timed(python, PARTS))
+    whole = _best([r["steps"] for r in wholes], 0)
+    return wholes[0], whole, [_best([r["steps"] for r in parts], i) for i in range(len(PARTS))]
 
 
 def main() -> None:
@@ -104,21 +106,17 @@ def main() -> None:
     parser.add_argument("--detail", action="store_true", help="the costliest packages, from -X importtime")
     args = parser.parse_args()
     for python in args.python or [sys.executable]:
-        best = measure(python, args.repeat)
-        wall = [best[way]["seconds"] for way in ("sdk", "sdk+blob", "app")]
-        cpu = [best[way]["cpu"] for way in ("sdk", "sdk+blob", "app")]
-        version = best["app"]["version"]
-        print(f"Python {version} ({python}), fresh process, best of {args.repeat}, wall / CPU:")
-        print(f"  import function_app        {wall[2]:.3f} s / {cpu[2]:.3f} s   target ≤ 0.35 s")
-        rows = (
-            ("    azure.functions        ", 0, "the worker imports it before the app"),
-            ("    + the blob extension   ", 1, "indexing needs it for blob.BlobClient"),
-            ("    + the app's own modules", 2, ""),
+        run, (wall, cpu), parts = measure(python, args.repeat)
+        print(f"Python {run['version']} ({python}), fresh process, best of {args.repeat}, wall / CPU:")
+        print(f"  import function_app        {wall:.3f} s / {cpu:.3f} s   target ≤ 0.35 s")
+        labels = (
+            ("    azure.functions        ", "the worker imports it before the app"),
+            ("    + the blob extension   ", "indexing needs it for blob.BlobClient"),
+            ("    + the app's own modules", ""),
         )
-        for label, i, why in rows:
-            parts = [(t[i] - t[i - 1]) if i else t[0] for t in (wall, cpu)]
-            print(f"{label}  {parts[0]:.3f} s / {parts[1]:.3f} s   {why}".rstrip())
-        heavy = best["app"]["heavy"]
+        for (label, why), (part_wall, part_cpu) in zip(labels, parts, strict=True):
+            print(f"{label}  {part_wall:.3f} s / {part_cpu:.3f} s   {why}".rstrip())
+        heavy = run["heavy"]
         print(f"  heavy libraries loaded     {', '.join(heavy) if heavy else 'none'}")
         if args.detail:
             print("  costliest packages (self time, one -X importtime run, which adds its own overhead):")
