@@ -1,8 +1,9 @@
 """Benchmark: this project's ingest beside the field, on one generated extended export.
 
 Every way runs in its own fresh process on the same zip, timed from spawn to exit (interpreter
-start and imports included), its peak RSS the kernel's figure for that child (os.wait4), best of
---repeat; each is shown as a ratio to the bare parse measured in the same run:
+start and imports included), with that child's CPU time and peak RSS from the kernel (os.wait4),
+best of --repeat, the ways taking turns; each is shown as a ratio to the bare parse of the same
+run (on a shared machine the ratios compare, the absolute times less so):
 
 - bare parse: unzip + orjson.loads of every history file in the zip, nothing kept: the floor;
 - this project: `python -m cli ingest ZIP --lake DIR`, zip → queryable DuckDB warehouse through the
@@ -100,12 +101,21 @@ print(json.dumps({{"rows": df.height}}))
 @dataclass(frozen=True)
 class Run:
     seconds: float  # spawn to exit
+    cpu: float  # the child's user + system CPU time (more than `seconds` when it uses both cores)
     rss_mb: float  # the child's peak resident set, MB
     rows: int
 
 
-def _child(label: str, argv: list[str]) -> tuple[float, float, str]:
-    """Run argv in a fresh process: wall seconds, peak RSS in MB, stdout. Raises on failure."""
+@dataclass(frozen=True)
+class Child:
+    seconds: float
+    cpu: float
+    rss_mb: float
+    stdout: str
+
+
+def _child(label: str, argv: list[str]) -> Child:
+    """Run argv in a fresh process and reap it with its own rusage. Raises on failure."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=err)
@@ -116,15 +126,19 @@ def _child(label: str, argv: list[str]) -> tuple[float, float, str]:
         out.seek(0), err.seek(0)
         if process.returncode != 0:
             raise SystemExit(f"benchmark child failed ({label}):\n{err.read().decode()}")
-        return seconds, usage.ru_maxrss / 1024, out.read().decode()  # ru_maxrss is in KiB on Linux
+        cpu = usage.ru_utime + usage.ru_stime
+        return Child(seconds, cpu, usage.ru_maxrss / 1024, out.read().decode())  # maxrss: KiB on Linux
 
 
-def _script(label: str, code: str) -> Callable[[Path], Run]:
+Way = Callable[[Path], Run]
+
+
+def _script(label: str, code: str) -> Way:
     def run(export: Path) -> Run:
         with tempfile.TemporaryDirectory(prefix="bench-peer-") as work:
-            argv = [sys.executable, "-c", code, str(export), f"{work}/out.parquet"]
-            seconds, rss, stdout = _child(label, argv)
-        return Run(seconds, rss, json.loads(stdout.strip().splitlines()[-1])["rows"])
+            child = _child(label, [sys.executable, "-c", code, str(export), f"{work}/out.parquet"])
+        rows = json.loads(child.stdout.strip().splitlines()[-1])["rows"]
+        return Run(child.seconds, child.cpu, child.rss_mb, rows)
 
     return run
 
@@ -133,11 +147,10 @@ def _ingest(export: Path) -> Run:
     import duckdb  # the parent's, to count what the child loaded; the child is timed, not this
 
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as lake:
-        argv = [sys.executable, "-m", "cli", "ingest", str(export), "--lake", lake]
-        seconds, rss, _ = _child("cli ingest", argv)
+        child = _child("cli ingest", [sys.executable, "-m", "cli", "ingest", str(export), "--lake", lake])
         with duckdb.connect(f"{lake}/warehouse.duckdb", read_only=True) as con:
             (rows,) = con.execute("SELECT count(*) FROM fact_stream").fetchone() or (0,)
-    return Run(seconds, rss, rows)
+    return Run(child.seconds, child.cpu, child.rss_mb, rows)
 
 
 def _installed(module: str) -> str | None:
@@ -160,56 +173,74 @@ def export_zip(streams: int) -> Path:
     return path
 
 
-def best(run: Callable[[Path], Run], export: Path, repeat: int) -> Run:
-    """The fastest of `repeat` runs, with the highest peak RSS of them (memory is a ceiling)."""
-    runs = [run(export) for _ in range(repeat)]
-    fastest = min(runs, key=lambda r: r.seconds)
-    return Run(fastest.seconds, max(r.rss_mb for r in runs), fastest.rows)
+def best_of(ways: dict[str, Way], export: Path, repeat: int) -> dict[str, Run]:
+    """Each way's fastest of `repeat` runs, with the highest peak RSS of them (memory is a ceiling).
+
+    The ways take turns, round after round, so a busy spell on the machine slows them alike
+    rather than one way's every run.
+    """
+    runs: dict[str, list[Run]] = {name: [] for name in ways}
+    for _ in range(repeat):
+        for name, way in ways.items():
+            runs[name].append(way(export))
+    fastest = {name: min(found, key=lambda r: r.seconds) for name, found in runs.items()}
+    return {
+        name: Run(run.seconds, min(r.cpu for r in runs[name]), max(r.rss_mb for r in runs[name]), run.rows)
+        for name, run in fastest.items()
+    }
 
 
 def _row(label: str, run: Run, streams: int, bare: Run) -> str:
     return (
-        f"  {label:<38} {run.seconds:7.2f} s {streams / run.seconds:>10,.0f}/s "
+        f"  {label:<38} {run.seconds:7.2f} s {run.cpu:7.2f} s {streams / run.seconds:>10,.0f}/s "
         f"{run.rss_mb:6.0f} MB {run.seconds / bare.seconds:6.2f}x   ({run.rows:,} rows)"
     )
+
+
+BARE_LABEL = "bare parse (unzip + orjson)"
+INGEST_LABEL = "this project: cli ingest → warehouse"
+PEERS = (
+    ("pandas", "pandas read_json → to_parquet", PANDAS),
+    ("duckdb", "DuckDB read_json → Parquet", DUCKDB),
+    ("polars", "polars read_json → write_parquet", POLARS),
+)
 
 
 def field(streams: int, repeat: int) -> tuple[Run, Run]:
     """Every way on one export; returns the bare parse and the ingest (the scaling reuses them)."""
     export = export_zip(streams)
-    print(f"the field: {streams:,} streams, {export.stat().st_size / 1e6:.1f} MB zip, best of {repeat}")
-    print(f"  {'':<38} {'time':>9} {'streams/s':>12} {'peak RSS':>9} {'ratio':>7}")
-    bare = best(_script("bare parse", BARE), export, repeat)
-    print(_row("bare parse (unzip + orjson)", bare, streams, bare), flush=True)
-    ingest = best(_ingest, export, repeat)
-    print(_row("this project: cli ingest → warehouse", ingest, streams, bare) + "  target ≤ 1.5x", flush=True)
-    peers = (
-        ("pandas", "pandas read_json → to_parquet", PANDAS),
-        ("duckdb", "DuckDB read_json → Parquet", DUCKDB),
-        ("polars", "polars read_json → write_parquet", POLARS),
-    )
-    for module, label, code in peers:
+    ways: dict[str, Way] = {BARE_LABEL: _script("bare parse", BARE), INGEST_LABEL: _ingest}
+    missing = []
+    for module, label, code in PEERS:
         version = _installed(module)
         if version is None:
-            print(f"  {label:<38} not installed")
-            continue
-        peer = best(_script(module, code), export, repeat)
-        print(_row(f"{label} {version}", peer, streams, bare), flush=True)
-    return bare, ingest
+            missing.append(label)
+        else:
+            ways[f"{label} {version}"] = _script(module, code)
+    runs = best_of(ways, export, repeat)
+    bare = runs[BARE_LABEL]
+    print(f"the field: {streams:,} streams, {export.stat().st_size / 1e6:.1f} MB zip, best of {repeat}")
+    print(f"  {'':<38} {'time':>9} {'CPU':>9} {'streams/s':>12} {'peak RSS':>9} {'ratio':>7}")
+    for label, run in runs.items():
+        print(_row(label, run, streams, bare) + ("  target ≤ 1.5x" if label == INGEST_LABEL else ""))
+    for label in missing:
+        print(f"  {label:<38} not installed")
+    return bare, runs[INGEST_LABEL]
 
 
 def scaling(sizes: list[int], repeat: int, measured: dict[int, tuple[Run, Run]]) -> None:
     print(f"\nscaling, bare parse and ingest, best of {repeat} (target: ingest peak RSS ≤ 350 MB, flat):")
-    print(f"  {'streams':>9} {'bare':>9} {'RSS':>7} {'ingest':>9} {'RSS':>7} {'ratio':>6}")
+    print(f"  {'streams':>9} {'bare':>9} {'RSS':>7} {'ingest':>9} {'CPU':>9} {'RSS':>7} {'ratio':>6}")
     for streams in sizes:
         if streams in measured:  # the field's own runs, not measured twice
             bare, ingest = measured[streams]
         else:
-            export = export_zip(streams)
-            bare, ingest = best(_script("bare parse", BARE), export, repeat), best(_ingest, export, repeat)
+            ways: dict[str, Way] = {BARE_LABEL: _script("bare parse", BARE), INGEST_LABEL: _ingest}
+            runs = best_of(ways, export_zip(streams), repeat)
+            bare, ingest = runs[BARE_LABEL], runs[INGEST_LABEL]
         print(
             f"  {streams:>9,} {bare.seconds:7.2f} s {bare.rss_mb:4.0f} MB {ingest.seconds:7.2f} s "
-            f"{ingest.rss_mb:4.0f} MB {ingest.seconds / bare.seconds:5.2f}x",
+            f"{ingest.cpu:7.2f} s {ingest.rss_mb:4.0f} MB {ingest.seconds / bare.seconds:5.2f}x",
             flush=True,
         )
 
