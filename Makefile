@@ -76,6 +76,7 @@ azurite: node_modules/.bin/azurite
 ## make bench: the benchmarks whose figures the README quotes.
 bench: install-dev
 	$(PY) bench/ingest_bench.py
+	$(PY) bench/import_bench.py
 	$(PY) bench/enrich_requests.py
 	$(PY) bench/worker_bench.py
 	$(PY) bench/charts_bench.py
