@@ -27,6 +27,11 @@ ACCOUNT_LEGACY = "account_legacy"
 HISTORY_KINDS = (EXTENDED, ACCOUNT_MUSIC, ACCOUNT_PODCAST, ACCOUNT_LEGACY)
 ACCOUNT_KINDS = (ACCOUNT_MUSIC, ACCOUNT_PODCAST, ACCOUNT_LEGACY)
 
+# The most one record may take in a history file, as written (whitespace inside it included).
+# Spotify's are about 1 KiB; curation reads with room for twice this (transform/history.py), so
+# every file the upload stage lets through is one curation can read whole.
+MAX_RECORD_BYTES = 8 << 20
+
 _PATTERNS = [
     (VIDEO, re.compile(r"(^|/)Streaming_History_Video_[^/]*\.json$", re.I)),
     (VIDEO, re.compile(r"(^|/)endvideo[^/]*\.json$", re.I)),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import shutil
 import tempfile
 import zipfile
@@ -41,7 +42,14 @@ from contracts.layout import (
     quarantine_paths,
 )
 from contracts.text import one_line
-from contracts.vintages import HISTORY_KINDS, VIDEO, classify_entry, record_problem, sniff_kind
+from contracts.vintages import (
+    HISTORY_KINDS,
+    MAX_RECORD_BYTES,
+    VIDEO,
+    classify_entry,
+    record_problem,
+    sniff_kind,
+)
 from extract import charts
 from extract.export import zipguard
 from extract.export.errors import UploadRefused
@@ -330,6 +338,11 @@ def check_history(
         document = parser.parse(data)
     except ValueError as error:  # simdjson: malformed JSON; UnicodeDecodeError (a ValueError) for bad UTF-8
         raise UploadRefused(f"{entry}: invalid JSON ({one_line(error)})") from None
+    except RuntimeError as error:  # simdjson: valid JSON past its limits, or a fault of its own
+        beyond = _PARSER_LIMITS.get(str(error).partition(":")[0])
+        if beyond is None:
+            raise
+        raise UploadRefused(f"{entry}: not streaming history ({beyond})") from None
     if not isinstance(document, simdjson.Array):
         raise UploadRefused(f"{entry}: not a JSON array of objects")
     elements = iter(document)
@@ -352,9 +365,89 @@ def check_history(
     if not_objects:
         index = next(i for i, item in enumerate(document) if not isinstance(item, simdjson.Object))
         raise UploadRefused(f"{entry}: not a JSON array of objects (item {index} is not an object)")
+    if len(data) > MAX_RECORD_BYTES:  # a smaller file cannot hold a record this large
+        index, size = _largest_record(data, len(document))
+        if size > MAX_RECORD_BYTES:
+            # Refused, not set aside: curation could not read the file past it, and no export
+            # Spotify makes holds one (its records are about 1 KiB); the file is damaged or not
+            # Spotify's, and a person would rather hear so than find records silently missing.
+            raise UploadRefused(
+                f"{entry}: record {index} is {size} bytes, over the "
+                f"{zipguard.describe_bytes(MAX_RECORD_BYTES)} one history record may take"
+            )
     if kind is None:
         raise UploadRefused(f"{entry}: empty, and its name does not say what history it holds")
     return kind, has_valid
+
+
+# What simdjson raises RuntimeError for (every other fault of a document is a ValueError) that is
+# the document's: valid JSON, but nothing any streaming history holds.
+_PARSER_LIMITS = {
+    "BIGINT_ERROR": "it holds an integer too large for 64 bits",
+    "DEPTH_ERROR": "it nests arrays or objects too deeply",
+}
+
+# Between two records of an array of objects: `}`, `,`, `{` and whitespace. Bytes inside a string
+# or a record may match too, so there are never fewer matches than gaps; when there are more,
+# _record_spans finds the records by bracket depth instead.
+_BETWEEN_RECORDS = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
+_ARRAY_OPEN = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*\[[ \t\r\n]*")  # up to the first record
+_ARRAY_CLOSE = re.compile(rb"\}[ \t\r\n]*\][ \t\r\n]*\Z")  # from the last record's `}`
+# Everything up to the next bracket outside a string, whole strings included (possessive: no
+# backtracking state however long the run).
+_UP_TO_BRACKET = re.compile(rb'(?:[^"{}\[\]]++|"[^"\\]*+(?:\\.[^"\\]*+)*+")*+')
+_OPEN, _CLOSE = frozenset(b"{["), frozenset(b"}]")
+
+
+def _largest_record(data: bytes | bytearray | memoryview, count: int) -> tuple[int, int]:
+    """(index, size in bytes) of the largest record of `data`, a valid JSON array of `count` objects.
+
+    A record's size is its bytes in the file, `{` to `}` with the whitespace inside: what DuckDB
+    holds against maximum_object_size. One regex pass when the gaps between records are all the
+    pattern finds, as in every file Spotify writes.
+    """
+    if count == 0:
+        return 0, 0
+    gaps = [match.span() for match in _BETWEEN_RECORDS.finditer(data)]
+    if len(gaps) == count - 1:  # every match is a gap between two records
+        opening = _ARRAY_OPEN.match(data)
+        if opening is None:
+            raise AssertionError("a valid JSON array that does not open with [")
+        starts = [opening.end(), *(end - 1 for _, end in gaps)]
+        closing = _ARRAY_CLOSE.search(data, starts[-1])
+        if closing is None:
+            raise AssertionError("a valid JSON array of objects that does not close with } ]")
+        ends = [*(begin + 1 for begin, _ in gaps), closing.start() + 1]
+    else:
+        starts, ends = _record_spans(data)
+    sizes = [end - begin for begin, end in zip(starts, ends, strict=True)]
+    largest = max(range(count), key=sizes.__getitem__)
+    return largest, sizes[largest]
+
+
+def _record_spans(data: bytes | bytearray | memoryview) -> tuple[list[int], list[int]]:
+    """Where each element of a valid JSON array starts and ends, by bracket depth: one Python step
+    per bracket outside strings (two per record in a file of flat records), strings skipped."""
+    starts: list[int] = []
+    ends: list[int] = []
+    depth = 0
+    position = 0
+    while (position := _skip_to_bracket(data, position)) < len(data):
+        if data[position] in _OPEN:
+            depth += 1
+            if depth == 2:
+                starts.append(position)
+        elif data[position] in _CLOSE:
+            if depth == 2:
+                ends.append(position + 1)
+            depth -= 1
+        position += 1
+    return starts, ends
+
+
+def _skip_to_bracket(data: bytes | bytearray | memoryview, position: int) -> int:
+    run = _UP_TO_BRACKET.match(data, position)
+    return position if run is None else run.end()
 
 
 def _land_charts(

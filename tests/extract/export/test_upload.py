@@ -14,11 +14,13 @@ import pytest
 import simdjson
 
 from contracts.layout import QUARANTINE_CONTAINER, RAW_CONTAINER, STATE_CONTAINER, UPLOAD_CONTAINER
+from contracts.vintages import MAX_RECORD_BYTES
 from extract.export import upload as upload_module
 from extract.export.errors import UploadRefused
 from extract.export.upload import UploadResult, accept_upload, check_history, inspect_upload
 from extract.export.zipguard import Limits
 from storage import open_lake
+from transform.curate import curate_raw_file
 
 # --- synthetic, realistic records (never real personal data; IPs from 203.0.113.0/24) ---------------
 
@@ -412,6 +414,9 @@ def _bomb_entry() -> bytes:
     return b"[" + as_json(extended_2024(1))[1:-1] + b" " * (3 << 20) + b"]"
 
 
+BIG_INTEGER = b'[{"ts": "2024-05-06T18:43:02Z", "ms_played": 123456789012345678901}]'  # 21 digits
+DEEP = b'[{"ts": "2024-05-06T18:43:02Z", "ms_played": 1, "x": ' + b"[" * 5000 + b"]" * 5000 + b"}]"
+
 REFUSALS = {
     "not-a-zip": ("export.pdf", b"%PDF-1.4 not an export", "not a zip file or a streaming-history JSON file"),
     "empty-file": ("export.zip", b"", "not a zip file or a streaming-history JSON file"),
@@ -500,6 +505,23 @@ REFUSALS = {
         "endsong_0.json",
         b'{"ts": "2024-05-06T18:43:02Z"}',
         "not a zip file or a streaming",
+    ),
+    # Valid JSON past simdjson's limits: it raised RuntimeError, a traceback and a retried trigger.
+    # Stored, not deflated: so regular a file would trip the ratio limit first.
+    "integer-over-64-bits": (
+        "export.zip",
+        make_zip({GOOD_ENTRY: GOOD_HISTORY, "MyData/endsong_0.json": BIG_INTEGER}, zipfile.ZIP_STORED),
+        "MyData/endsong_0.json: not streaming history (it holds an integer too large for 64 bits)",
+    ),
+    "nested-5000-deep": (
+        "export.zip",
+        make_zip({GOOD_ENTRY: GOOD_HISTORY, "MyData/endsong_0.json": DEEP}, zipfile.ZIP_STORED),
+        "MyData/endsong_0.json: not streaming history (it nests arrays or objects too deeply)",
+    ),
+    "lone-json-integer-over-64-bits": (
+        "endsong_0.json",
+        BIG_INTEGER,
+        "endsong_0.json: not streaming history (it holds an integer too large for 64 bits)",
     ),
 }
 
@@ -749,3 +771,77 @@ def test_inspecting_an_upload_decides_what_lands_without_writing_anything():
         ("MyData/StreamingHistory0.json", "account_legacy"),
     ]
     assert plan.skipped == {"video": 0, "other": 3}
+
+
+# --- records too large for curation ---------------------------------------------------------------
+
+SMALL_RECORD = json.dumps(extended_2024(1)[0]).encode()
+
+
+def record_of(size: int) -> bytes:
+    """A valid extended record taking exactly `size` bytes, most of them one long track name."""
+    head = b'{"ts": "2024-05-06T18:43:02Z", "ms_played": 1000, "master_metadata_track_name": "'
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
+def history_around(record: bytes, before: int = 1) -> bytes:
+    """An extended history file: `before` ordinary records, `record`, one more ordinary record."""
+    return b"[\n" + b",\n".join([SMALL_RECORD] * before + [record, SMALL_RECORD]) + b"\n]"
+
+
+@pytest.mark.parametrize("packed", ["lone", "zip"])
+def test_a_record_of_40_mb_is_refused_before_anything_lands(lake, packed):
+    """It passed before and then failed curation on every run (DuckDB's maximum_object_size)."""
+    body = history_around(record_of(40 << 20))
+    entry = "Streaming_History_Audio_2024_0.json"
+    if packed == "lone":
+        name, data = f"bob/{entry}", body
+    else:
+        name, data = "bob/export.zip", make_zip({f"{EXTENDED_DIR}/{entry}": body}, zipfile.ZIP_STORED)
+        entry = f"{EXTENDED_DIR}/{entry}"
+
+    _assert_refused(
+        lake, name, data, f"{entry}: record 1 is {40 << 20} bytes, over the 8 MiB one history record may take"
+    )
+
+    assert list(lake.list(RAW_CONTAINER)) == []
+
+
+def test_the_largest_record_the_upload_lets_through_is_one_curation_reads(lake, folder_settings):
+    # Starting just short of 16 MiB into the file: where DuckDB's read buffers meet.
+    before = ((16 << 20) - 1000) // (len(SMALL_RECORD) + 2)
+    largest = history_around(record_of(MAX_RECORD_BYTES), before)
+    put(lake, "bob/Streaming_History_Audio_2024_0.json", largest)
+
+    result = accept_upload(lake, "bob/Streaming_History_Audio_2024_0.json")
+    message = curate_raw_file(lake, result.raw_paths[0], folder_settings)
+
+    assert message is not None and [f.rows for f in message.files] == [before + 2]
+    with pytest.raises(
+        UploadRefused, match=rf"record {before} is {MAX_RECORD_BYTES + 1} bytes, over the 8 MiB"
+    ):
+        check_history(history_around(record_of(MAX_RECORD_BYTES + 1), before), "h.json", "extended")
+
+
+def test_records_are_measured_right_when_strings_hold_what_lies_between_records():
+    tricky = json.dumps({**extended_2024(1)[0], "x": "}, {" * (1 << 20)}).encode()  # 4 MiB of "}, {"
+    assert check_history(history_around(tricky, 2), "h.json", "extended") == ("extended", True)
+    with_many = b"[" + b",".join([tricky, tricky, record_of(MAX_RECORD_BYTES + 7), tricky]) + b"]"
+    with pytest.raises(UploadRefused, match=rf"^h\.json: record 2 is {MAX_RECORD_BYTES + 7} bytes"):
+        check_history(with_many, "h.json", "extended")
+    nested = json.dumps({**extended_2024(1)[0], "x": [{"a": "]"}] * 10}).encode()  # objects in arrays
+    padded = b"[" + b",".join([nested] * 2 + [record_of(MAX_RECORD_BYTES + 1), nested]) + b"]"
+    with pytest.raises(UploadRefused, match=rf"record 2 is {MAX_RECORD_BYTES + 1} bytes"):
+        check_history(padded, "h.json", "extended")
+
+
+@pytest.mark.azurite
+def test_on_azurite_json_curation_could_not_read_is_quarantined_not_retried(azurite_settings):
+    lake = open_lake(azurite_settings)
+    for name, data, reason in [
+        ("bob/endsong_0.json", BIG_INTEGER, "integer too large for 64 bits"),
+        ("bob/export.zip", make_zip({"MyData/endsong_0.json": DEEP}, zipfile.ZIP_STORED), "too deeply"),
+        ("bob/Streaming_History_Audio_2024_0.json", history_around(record_of(9 << 20)), "record 1 is"),
+    ]:
+        _assert_refused(lake, name, data, reason)
+    assert list(lake.list(RAW_CONTAINER)) == []
