@@ -39,6 +39,7 @@ from contracts.layout import (
     ExportFile,
     UploadName,
     manifest_path,
+    original_filename,
     quarantine_paths,
 )
 from contracts.text import one_line
@@ -58,6 +59,7 @@ from storage.lake import Lake, StagedBlob, iter_chunks
 logger = logging.getLogger(__name__)
 
 _WHITESPACE = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, which some editors write and curation skips
 NO_HISTORY = (
     "no streaming history in this upload (expected Streaming_History_Audio_*.json, endsong_*.json "
     "or StreamingHistory*.json) — an Account-data-only or Technical-log package has none"
@@ -103,10 +105,11 @@ def accept_upload(lake: Lake, name: str) -> UploadResult:
     crash during them leaves some raw blobs but no manifest: either way the retry redoes the whole
     upload, overwriting the same paths with the same bytes.
     """
-    path, user, filename = parse_upload_name(name)
+    path, user, blob_filename = parse_upload_name(name)
     limits = zipguard.Limits()
     with lake.open_read(UPLOAD_CONTAINER, path) as stream:
         upload_id = content_id(stream)
+        filename = original_filename(blob_filename, upload_id)  # what its owner called it
         try:
             if not USER_LABEL.fullmatch(user):
                 raise UploadRefused(
@@ -142,7 +145,7 @@ def accept_upload(lake: Lake, name: str) -> UploadResult:
                 for blob in staged:
                     blob.commit()
         except UploadRefused as refused:
-            _quarantine(lake, stream, upload_id, name, filename, refused.reason)
+            _quarantine(lake, stream, upload_id, name, blob_filename, refused.reason)
             logger.warning("upload %s refused: %s", upload_id, refused.reason)
             raise UploadRefused(refused.reason, upload_id) from None
     result = UploadResult(
@@ -215,12 +218,15 @@ def inspect_upload(
 
 
 def _first_byte(stream: BinaryIO) -> bytes:
-    """The first non-whitespace byte of the stream (b"" if none); leaves the stream at the start."""
+    """The first byte of the stream after a byte-order mark and whitespace (b"" if none); leaves
+    the stream at the start. JSON parsers (simdjson, DuckDB) skip a leading UTF-8 BOM too."""
     try:
-        while chunk := stream.read(64 << 10):
+        chunk = stream.read(64 << 10).removeprefix(_BOM)
+        while chunk:
             stripped = chunk.lstrip(_WHITESPACE)
             if stripped:
                 return stripped[:1]
+            chunk = stream.read(64 << 10)
         return b""
     finally:
         stream.seek(0)

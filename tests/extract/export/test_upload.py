@@ -13,11 +13,17 @@ import orjson
 import pytest
 import simdjson
 
-from contracts.layout import QUARANTINE_CONTAINER, RAW_CONTAINER, STATE_CONTAINER, UPLOAD_CONTAINER
+from contracts.layout import (
+    QUARANTINE_CONTAINER,
+    RAW_CONTAINER,
+    STATE_CONTAINER,
+    UPLOAD_CONTAINER,
+    upload_path,
+)
 from contracts.vintages import MAX_RECORD_BYTES
 from extract.export import upload as upload_module
 from extract.export.errors import UploadRefused
-from extract.export.upload import UploadResult, accept_upload, check_history, inspect_upload
+from extract.export.upload import NO_HISTORY, UploadResult, accept_upload, check_history, inspect_upload
 from extract.export.zipguard import Limits
 from storage import open_lake
 from transform.curate import curate_raw_file
@@ -845,3 +851,66 @@ def test_on_azurite_json_curation_could_not_read_is_quarantined_not_retried(azur
     ]:
         _assert_refused(lake, name, data, reason)
     assert list(lake.list(RAW_CONTAINER)) == []
+
+
+# --- lone files known by their own names ------------------------------------------------------------
+
+
+def cli_name(user: str, filename: str, data: bytes) -> str:
+    """The name `python -m cli ingest` gives a local file in upload/: its content hash first."""
+    return upload_path(user, filename, upload_id_of(data)[:8])
+
+
+@pytest.mark.parametrize(
+    ("filename", "records", "kind"),
+    [
+        ("Streaming_History_Audio_2024_0.json", extended_2024(2), "extended"),
+        ("StreamingHistory_music_0.json", account_music(), "account_music"),
+        ("StreamingHistory0.json", account_music(), "account_legacy"),
+        ("history.json", account_music(), "account_music"),  # no name to go by: sniffed
+    ],
+)
+def test_a_lone_file_the_cli_uploaded_lands_under_its_own_name_as_its_kind(lake, filename, records, kind):
+    data = as_json(records)
+    name = cli_name("carol", filename, data)
+    put(lake, name, data)
+
+    result = accept_upload(lake, name)
+
+    assert result.raw_paths == (f"exports/carol/{upload_id_of(data)}/{kind}/{filename}",)
+
+
+def test_a_lone_video_file_the_cli_uploaded_is_refused_not_loaded_as_streams(lake):
+    data = as_json(video_records())
+
+    _assert_refused(lake, cli_name("carol", "Streaming_History_Video_2023.json", data), data, NO_HISTORY)
+
+    assert list(lake.list(RAW_CONTAINER)) == []
+
+
+def test_an_empty_lone_history_file_is_refused_for_holding_no_stream_not_for_its_name(lake):
+    refused = _assert_refused(
+        lake, cli_name("carol", "Streaming_History_Audio_2023_9.json", b"[]"), b"[]", "no valid stream"
+    )
+    assert str(refused) == "no valid stream in this upload"
+
+
+def test_a_refusal_names_a_lone_file_as_its_owner_called_it(lake):
+    data = GOOD_HISTORY[:-5]
+
+    refused = _assert_refused(lake, cli_name("carol", "Streaming_History_Audio_2024_0.json", data), data, "")
+
+    assert str(refused).startswith("Streaming_History_Audio_2024_0.json: invalid JSON (")
+    assert upload_id_of(data)[:8] not in str(refused)
+
+
+@pytest.mark.parametrize("lead", [b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n  "])
+def test_a_lone_file_with_a_byte_order_mark_lands_unchanged_and_curates(lake, folder_settings, lead):
+    data = lead + as_json(extended_2024(2))
+    put(lake, "carol/Streaming_History_Audio_2024_0.json", data)
+
+    result = accept_upload(lake, "carol/Streaming_History_Audio_2024_0.json")
+
+    assert lake.read_bytes(RAW_CONTAINER, result.raw_paths[0]) == data
+    message = curate_raw_file(lake, result.raw_paths[0], folder_settings)
+    assert message is not None and [f.rows for f in message.files] == [2]
