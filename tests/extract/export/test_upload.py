@@ -126,6 +126,19 @@ def account_podcast() -> list[dict]:
     ]
 
 
+def account_audiobook() -> list[dict]:
+    """2024+ account data: StreamingHistory_audiobook_<n>.json."""
+    return [
+        {
+            "endTime": "2024-05-08 21:10",
+            "audiobookName": "Test Book",
+            "chapterName": "Chapter 1",
+            "authorName": "Test Author",
+            "msPlayed": 1200000,
+        }
+    ]
+
+
 def as_json(records) -> bytes:
     return json.dumps(records, indent=2).encode()
 
@@ -866,8 +879,9 @@ def cli_name(user: str, filename: str, data: bytes) -> str:
     [
         ("Streaming_History_Audio_2024_0.json", extended_2024(2), "extended"),
         ("StreamingHistory_music_0.json", account_music(), "account_music"),
+        ("StreamingHistory_audiobook_0.json", account_audiobook(), "account_audiobook"),
         ("StreamingHistory0.json", account_music(), "account_legacy"),
-        ("history.json", account_music(), "account_music"),  # no name to go by: sniffed
+        ("history.json", account_audiobook(), "account_audiobook"),  # no name to go by: sniffed
     ],
 )
 def test_a_lone_file_the_cli_uploaded_lands_under_its_own_name_as_its_kind(lake, filename, records, kind):
@@ -914,3 +928,17 @@ def test_a_lone_file_with_a_byte_order_mark_lands_unchanged_and_curates(lake, fo
     assert lake.read_bytes(RAW_CONTAINER, result.raw_paths[0]) == data
     message = curate_raw_file(lake, result.raw_paths[0], folder_settings)
     assert message is not None and [f.rows for f in message.files] == [2]
+
+
+# --- audiobooks --------------------------------------------------------------------------------------
+
+
+def test_account_audiobook_history_lands_as_audiobooks(lake):
+    entry = "Spotify Account Data/StreamingHistory_audiobook_0.json"
+    data = make_zip(ACCOUNT_ENTRIES | {entry: as_json(account_audiobook())})
+    put(lake, "bob/export.zip", data)
+
+    result = accept_upload(lake, "bob/export.zip")
+
+    assert f"exports/bob/{upload_id_of(data)}/account_audiobook/{entry}" in result.raw_paths
+    assert result.history_files == 4 and result.skipped == {"video": 0, "other": 3}
