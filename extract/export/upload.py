@@ -60,6 +60,7 @@ logger = logging.getLogger(__name__)
 
 _WHITESPACE = b" \t\r\n"
 _BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, which some editors write and curation skips
+SYMLINK = "symlink"
 NO_HISTORY = (
     "no streaming history in this upload (expected Streaming_History_Audio_*.json, endsong_*.json "
     "or StreamingHistory*.json) — an Account-data-only or Technical-log package has none"
@@ -72,7 +73,7 @@ class UploadResult:
     user: str  # user label
     raw_paths: tuple[str, ...]  # paths inside the raw container that hold this upload's history files
     history_files: int  # history files landed
-    skipped: dict[str, int]  # {"video": n, "other": m}: files counted but not landed
+    skipped: dict[str, int]  # {"video": n, "symlink": s, "other": m}: entries counted but not landed
     already_ingested: bool  # True when this exact content was accepted before (nothing written)
     chart_parts: int = 0  # parts of public chart files landed (raw/charts/...), when the upload held charts
 
@@ -140,7 +141,7 @@ def accept_upload(lake: Lake, name: str) -> UploadResult:
                     )
                     raw_paths = tuple(_raw_path(user, upload_id, file) for file in landing.files)
                 else:
-                    landing = Landing(files=(), skipped={VIDEO: 0, "other": 0})
+                    landing = Landing(files=(), skipped=_nothing_skipped())
                     raw_paths = tuple(ChartFile(upload_id, n).raw_path for n in chart_names)
                 for blob in staged:
                     blob.commit()
@@ -159,14 +160,21 @@ def accept_upload(lake: Lake, name: str) -> UploadResult:
     )
     _write_manifest(lake, result, path)
     logger.info(
-        "upload %s accepted: %d history files and %d chart parts landed, %d video and %d other files skipped",
+        "upload %s accepted: %d history files and %d chart parts landed, "
+        "%d video files, %d symlinks and %d other files skipped",
         upload_id,
         result.history_files,
         result.chart_parts,
-        landing.skipped["video"],
+        landing.skipped[VIDEO],
+        landing.skipped[SYMLINK],
         landing.skipped["other"],
     )
     return result
+
+
+def _nothing_skipped() -> dict[str, int]:
+    """UploadResult.skipped before counting: every key, so readers never guess which are there."""
+    return {VIDEO: 0, SYMLINK: 0, "other": 0}
 
 
 def parse_upload_name(name: str) -> tuple[str, str, str]:
@@ -281,13 +289,16 @@ def _inspect_zip(stream: BinaryIO, limits: zipguard.Limits, reader: _HistoryRead
         infos = archive.infolist()
         if len(infos) > limits.entries:
             raise UploadRefused(f"zip has {len(infos)} entries, more than the {limits.entries} allowed")
-        skipped = {VIDEO: 0, "other": 0}
+        skipped = _nothing_skipped()
         history: list[tuple[zipfile.ZipInfo, str, str]] = []
         seen: set[str] = set()
         # Every header first: a bad name or size anywhere refuses the upload before any decompression.
         for info in infos:
             zipguard.check_header(info, limits)
             if info.is_dir():
+                continue
+            if zipguard.is_symlink(info):  # its data names a file on the zip's machine: never followed
+                skipped[SYMLINK] += 1
                 continue
             path = zipguard.entry_path(info.filename)
             kind = classify_entry(path)
@@ -326,7 +337,7 @@ def _inspect_json(
     file, has_valid = reader.check(chunks, filename, kind)
     if not has_valid:
         raise UploadRefused("no valid stream in this upload")
-    return Landing(files=(file,), skipped={VIDEO: 0, "other": 0})
+    return Landing(files=(file,), skipped=_nothing_skipped())
 
 
 def check_history(
@@ -509,7 +520,7 @@ def _read_manifest(lake: Lake, user: str, upload_id: str) -> UploadResult | None
         user=manifest["user"],
         raw_paths=raw_paths,
         history_files=manifest["history_files"],
-        skipped=dict(manifest["skipped"]),
+        skipped=_nothing_skipped() | manifest["skipped"],  # older manifests count no symlinks
         already_ingested=True,
         chart_parts=manifest.get("chart_parts", 0),
     )

@@ -8,6 +8,7 @@ Every problem becomes an `UploadRefused` with a one-line reason naming the entry
 from __future__ import annotations
 
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ CHUNK_BYTES = 1 << 20
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _MIB = 1 << 20
+_UNIX_CREATORS = (3, 19)  # the zip "version made by" systems whose entries carry Unix modes: Unix, macOS
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ def unsafe_entry_reason(name: str) -> str | None:
 def entry_path(name: str) -> str:
     """The entry's path with `/` separators (zips made on Windows sometimes use `\\`)."""
     return name.replace("\\", "/")
+
+
+def is_symlink(info: zipfile.ZipInfo) -> bool:
+    """True for a symbolic link (zip -y, macOS, a packed folder): its data is the link's target path,
+    which names a file on the machine that made the zip, not history."""
+    return info.create_system in _UNIX_CREATORS and stat.S_ISLNK(info.external_attr >> 16)
 
 
 def open_archive(stream: BinaryIO) -> zipfile.ZipFile:

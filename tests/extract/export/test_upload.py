@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import logging
+import stat
 import struct
 import zipfile
 
@@ -224,7 +225,7 @@ def test_extended_zip_lands_history_files_unchanged(lake):
         user="alice",
         raw_paths=tuple(expected),
         history_files=3,
-        skipped={"video": 2, "other": 1},
+        skipped={"video": 2, "symlink": 0, "other": 1},
         already_ingested=False,
     )
     assert snapshot(lake, RAW_CONTAINER) == {path: EXTENDED_ENTRIES[e] for path, e in expected.items()}
@@ -236,7 +237,7 @@ def test_extended_zip_lands_history_files_unchanged(lake):
         "raw_paths": list(expected),
         "history_files": 3,
         "chart_parts": 0,
-        "skipped": {"video": 2, "other": 1},
+        "skipped": {"video": 2, "symlink": 0, "other": 1},
     }
     assert lake.read_bytes(UPLOAD_CONTAINER, "alice/my_spotify_data.zip") == data  # left as it is
     assert list(lake.list(QUARANTINE_CONTAINER)) == []
@@ -254,7 +255,7 @@ def test_account_data_zip_lands_music_podcast_and_legacy(lake):
         f"exports/bob/{uid}/account_podcast/Spotify Account Data/StreamingHistory_podcast_0.json",
         f"exports/bob/{uid}/account_legacy/MyData/StreamingHistory0.json",
     )
-    assert result.skipped == {"video": 0, "other": 3}
+    assert result.skipped == {"video": 0, "symlink": 0, "other": 3}
     landed = snapshot(lake, RAW_CONTAINER)
     assert sorted(landed) == sorted(result.raw_paths)
     assert (
@@ -284,7 +285,7 @@ def test_lone_json_file_lands_as_its_kind(lake, filename, records, kind):
     uid = upload_id_of(data)
     assert result.raw_paths == (f"exports/carol/{uid}/{kind}/{filename}",)
     assert result.history_files == 1
-    assert result.skipped == {"video": 0, "other": 0}
+    assert result.skipped == {"video": 0, "symlink": 0, "other": 0}
     assert lake.read_bytes(RAW_CONTAINER, result.raw_paths[0]) == data
 
 
@@ -789,7 +790,7 @@ def test_inspecting_an_upload_decides_what_lands_without_writing_anything():
         ("Spotify Account Data/StreamingHistory_podcast_0.json", "account_podcast"),
         ("MyData/StreamingHistory0.json", "account_legacy"),
     ]
-    assert plan.skipped == {"video": 0, "other": 3}
+    assert plan.skipped == {"video": 0, "symlink": 0, "other": 3}
 
 
 # --- records too large for curation ---------------------------------------------------------------
@@ -930,7 +931,7 @@ def test_a_lone_file_with_a_byte_order_mark_lands_unchanged_and_curates(lake, fo
     assert message is not None and [f.rows for f in message.files] == [2]
 
 
-# --- audiobooks --------------------------------------------------------------------------------------
+# --- audiobooks and symlinks --------------------------------------------------------------------------
 
 
 def test_account_audiobook_history_lands_as_audiobooks(lake):
@@ -941,4 +942,29 @@ def test_account_audiobook_history_lands_as_audiobooks(lake):
     result = accept_upload(lake, "bob/export.zip")
 
     assert f"exports/bob/{upload_id_of(data)}/account_audiobook/{entry}" in result.raw_paths
-    assert result.history_files == 4 and result.skipped == {"video": 0, "other": 3}
+    assert result.history_files == 4 and result.skipped == {"video": 0, "symlink": 0, "other": 3}
+
+
+def symlink(name: str, target: bytes) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, (2024, 5, 6, 0, 0, 0))
+    info.create_system = 3  # Unix, as `zip -y`, macOS and a packed folder write them
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+def test_symlink_entries_are_counted_and_never_read_as_history(lake, caplog):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(GOOD_ENTRY, GOOD_HISTORY)
+        archive.writestr(
+            symlink(f"{EXTENDED_DIR}/Streaming_History_Audio_2024_1.json", b"/etc/passwd"), "/etc/passwd"
+        )
+        archive.writestr(symlink("Spotify Account Data", b"/home"), "/home")
+    put(lake, "bob/export.zip", buffer.getvalue())
+
+    with caplog.at_level(logging.INFO, logger=upload_module.__name__):
+        result = accept_upload(lake, "bob/export.zip")
+
+    assert result.skipped == {"video": 0, "symlink": 2, "other": 0}
+    assert result.history_files == 1 and list(lake.list(RAW_CONTAINER)) == list(result.raw_paths)
+    assert "2 symlinks" in caplog.records[-1].getMessage()
