@@ -60,7 +60,7 @@ def accept_upload(settings: Settings, name: str) -> UploadResult:
     from extract.export.upload import accept_upload as accept  # lazy: keeps function_app light
     from storage import open_lake
 
-    return accept(open_lake(settings), name)
+    return accept(open_lake(settings), name, settings)
 
 
 def curate_raw(settings: Settings, name: str) -> LoadMessage | None:

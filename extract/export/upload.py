@@ -54,6 +54,7 @@ from contracts.vintages import (
 from extract import charts
 from extract.export import zipguard
 from extract.export.errors import UploadRefused
+from settings import Settings
 from storage.lake import Lake, StagedBlob, iter_chunks
 
 logger = logging.getLogger(__name__)
@@ -92,11 +93,12 @@ class Landing:
     skipped: dict[str, int]
 
 
-def accept_upload(lake: Lake, name: str) -> UploadResult:
+def accept_upload(lake: Lake, name: str, settings: Settings | None = None) -> UploadResult:
     """Validate upload/{name} and land its history files in raw/, or quarantine it and raise.
 
     `name` is the blob path inside the upload container ("alice/my_spotify_data.zip"), as the
-    trigger reports it. The user label is the first path segment, or "me".
+    trigger reports it. The user label is the first path segment, or "me". `settings` give the
+    limits (zipguard.Limits.from_settings; the defaults without).
     Raises `UploadRefused(reason, upload_id)` for a bad upload; storage errors propagate.
 
     One pass: each history file is decompressed once, streamed into a staged (invisible) raw blob
@@ -107,7 +109,7 @@ def accept_upload(lake: Lake, name: str) -> UploadResult:
     upload, overwriting the same paths with the same bytes.
     """
     path, user, blob_filename = parse_upload_name(name)
-    limits = zipguard.Limits()
+    limits = zipguard.Limits.from_settings(settings or Settings())
     with lake.open_read(UPLOAD_CONTAINER, path) as stream:
         upload_id = content_id(stream)
         filename = original_filename(blob_filename, upload_id)  # what its owner called it
@@ -267,7 +269,7 @@ class _HistoryReader:
             if self.total + size > self.total_limit:
                 raise UploadRefused(
                     f"history files add up to more than {zipguard.describe_bytes(self.total_limit)} "
-                    "uncompressed, over the limit"
+                    "uncompressed, over the limit (the EXPORT_MAX_UNCOMPRESSED_MB setting)"
                 )
         self.total += size
         with memoryview(buffer)[:size] as data:

@@ -17,10 +17,12 @@ from typing import IO, BinaryIO
 
 from contracts.text import one_line
 from extract.export.errors import UploadRefused
+from settings import DEFAULT_EXPORT_MAX_UNCOMPRESSED_MB, Settings
 
 MAX_ENTRY_BYTES = 256 << 20  # one history file is ~12 MB; a whole lifetime in one file is far below this
 MAX_RATIO = 100  # JSON history compresses ~10x; 100x and beyond is a bomb, not a history file
-MAX_TOTAL_BYTES = 2 << 30  # all history files of one upload together, uncompressed
+# All history files of one upload together, uncompressed (the EXPORT_MAX_UNCOMPRESSED_MB setting).
+MAX_TOTAL_BYTES = DEFAULT_EXPORT_MAX_UNCOMPRESSED_MB << 20
 MAX_ENTRIES = 10_000  # a real export has tens of files
 MAX_CHART_BYTES = 16 << 30  # one public chart file, uncompressed: the Kaggle charts.csv is 3.5 GB
 CHUNK_BYTES = 1 << 20
@@ -39,6 +41,11 @@ class Limits:
     total_bytes: int = MAX_TOTAL_BYTES
     entries: int = MAX_ENTRIES
     chart_bytes: int = MAX_CHART_BYTES
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits the app settings choose (EXPORT_MAX_UNCOMPRESSED_MB); the rest are fixed."""
+        return cls(total_bytes=settings.export_max_uncompressed_mb * _MIB)
 
 
 def describe_bytes(size: int) -> str:

@@ -26,6 +26,7 @@ from extract.export import upload as upload_module
 from extract.export.errors import UploadRefused
 from extract.export.upload import NO_HISTORY, UploadResult, accept_upload, check_history, inspect_upload
 from extract.export.zipguard import Limits
+from settings import Settings
 from storage import open_lake
 from transform.curate import curate_raw_file
 
@@ -791,6 +792,22 @@ def test_inspecting_an_upload_decides_what_lands_without_writing_anything():
         ("MyData/StreamingHistory0.json", "account_legacy"),
     ]
     assert plan.skipped == {"video": 0, "symlink": 0, "other": 3}
+
+
+def test_an_export_over_the_total_the_settings_allow_is_refused_naming_the_setting(lake):
+    big = b"[" + b",".join([as_json(extended_2024(1))[1:-1]] * 2000) + b"]"  # ~1.4 MB of history
+    data = make_zip({GOOD_ENTRY: GOOD_HISTORY, "MyData/endsong_0.json": big}, zipfile.ZIP_STORED)
+    put(lake, "alice/export.zip", data)
+
+    with pytest.raises(UploadRefused) as refused:
+        accept_upload(lake, "alice/export.zip", Settings(export_max_uncompressed_mb=1))
+
+    assert str(refused.value) == (
+        "history files add up to more than 1 MiB uncompressed, over the limit "
+        "(the EXPORT_MAX_UNCOMPRESSED_MB setting)"
+    )
+    assert list(lake.list(RAW_CONTAINER)) == []
+    assert accept_upload(lake, "alice/export.zip", Settings()).history_files == 2  # default: 2048 MiB
 
 
 # --- records too large for curation ---------------------------------------------------------------
