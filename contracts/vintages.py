@@ -30,10 +30,10 @@ ACCOUNT_AUDIOBOOK = "account_audiobook"
 HISTORY_KINDS = (EXTENDED, ACCOUNT_MUSIC, ACCOUNT_PODCAST, ACCOUNT_LEGACY, ACCOUNT_AUDIOBOOK)
 ACCOUNT_KINDS = (ACCOUNT_MUSIC, ACCOUNT_PODCAST, ACCOUNT_LEGACY, ACCOUNT_AUDIOBOOK)
 
-# The most one record may take in a history file, as written (whitespace inside it included).
-# Spotify's are about 1 KiB; curation reads with room for twice this (transform/history.py), so
-# every file the upload stage lets through is one curation can read whole.
-MAX_RECORD_BYTES = 8 << 20
+# The most one record may take in a history file, as written (whitespace inside it included):
+# what curation reads (DuckDB's maximum_object_size, transform/history.py). Spotify's records are
+# about 1 KiB and its files about 12 MB, so the upload stage measures records only in bigger files.
+MAX_RECORD_BYTES = 16 << 20
 
 _PATTERNS = [
     (VIDEO, re.compile(r"(^|/)Streaming_History_Video_[^/]*\.json$", re.I)),

@@ -29,6 +29,7 @@ from extract.export.zipguard import Limits
 from settings import Settings
 from storage import open_lake
 from transform.curate import curate_raw_file
+from transform.history import curate_history
 
 # --- synthetic, realistic records (never real personal data; IPs from 203.0.113.0/24) ---------------
 
@@ -838,30 +839,44 @@ def test_a_record_of_40_mb_is_refused_before_anything_lands(lake, packed):
         entry = f"{EXTENDED_DIR}/{entry}"
 
     _assert_refused(
-        lake, name, data, f"{entry}: record 1 is {40 << 20} bytes, over the 8 MiB one history record may take"
+        lake,
+        name,
+        data,
+        f"{entry}: record 1 is {40 << 20} bytes, over the 16 MiB one history record may take",
     )
 
     assert list(lake.list(RAW_CONTAINER)) == []
 
 
-def test_the_largest_record_the_upload_lets_through_is_one_curation_reads(lake, folder_settings):
-    # Starting just short of 16 MiB into the file: where DuckDB's read buffers meet.
-    before = ((16 << 20) - 1000) // (len(SMALL_RECORD) + 2)
-    largest = history_around(record_of(MAX_RECORD_BYTES), before)
+def at_duckdbs_worst_offset(record: bytes) -> bytes:
+    """History with `record` starting 15 bytes short of 16 MiB into the file, where DuckDB's read
+    buffers meet: the one place an object a few bytes over maximum_object_size fails there."""
+    before = b",\n".join([SMALL_RECORD] * ((16 << 20) // (len(SMALL_RECORD) + 2) - 1)) + b",\n"
+    return b"[" + b" " * ((16 << 20) - 15 - 1 - len(before)) + before + record + b"]"
+
+
+def test_the_largest_record_the_upload_lets_through_is_one_curation_reads(lake, folder_settings, tmp_path):
+    largest = at_duckdbs_worst_offset(record_of(MAX_RECORD_BYTES))
     put(lake, "bob/Streaming_History_Audio_2024_0.json", largest)
 
     result = accept_upload(lake, "bob/Streaming_History_Audio_2024_0.json")
     message = curate_raw_file(lake, result.raw_paths[0], folder_settings)
 
-    assert message is not None and [f.rows for f in message.files] == [before + 2]
+    count = largest.count(b'"ts"')
+    assert message is not None and [f.rows for f in message.files] == [count]
+    over = at_duckdbs_worst_offset(record_of(MAX_RECORD_BYTES + 64))
     with pytest.raises(
-        UploadRefused, match=rf"record {before} is {MAX_RECORD_BYTES + 1} bytes, over the 8 MiB"
+        UploadRefused, match=rf"record {count - 1} is {MAX_RECORD_BYTES + 64} bytes, over the 16"
     ):
-        check_history(history_around(record_of(MAX_RECORD_BYTES + 1), before), "h.json", "extended")
+        check_history(over, "h.json", "extended")
+    # What the upload stage spares curation: DuckDB fails on that file (so the limit is its own).
+    (tmp_path / "over.json").write_bytes(over)
+    with pytest.raises(ValueError, match="maximum_object_size"):
+        curate_history(tmp_path / "over.json", "extended", "u", "o")
 
 
 def test_records_are_measured_right_when_strings_hold_what_lies_between_records():
-    tricky = json.dumps({**extended_2024(1)[0], "x": "}, {" * (1 << 20)}).encode()  # 4 MiB of "}, {"
+    tricky = json.dumps({**extended_2024(1)[0], "x": "}, {" * (3 << 19)}).encode()  # 6 MiB of "}, {"
     assert check_history(history_around(tricky, 2), "h.json", "extended") == ("extended", True)
     with_many = b"[" + b",".join([tricky, tricky, record_of(MAX_RECORD_BYTES + 7), tricky]) + b"]"
     with pytest.raises(UploadRefused, match=rf"^h\.json: record 2 is {MAX_RECORD_BYTES + 7} bytes"):
@@ -878,7 +893,7 @@ def test_on_azurite_json_curation_could_not_read_is_quarantined_not_retried(azur
     for name, data, reason in [
         ("bob/endsong_0.json", BIG_INTEGER, "integer too large for 64 bits"),
         ("bob/export.zip", make_zip({"MyData/endsong_0.json": DEEP}, zipfile.ZIP_STORED), "too deeply"),
-        ("bob/Streaming_History_Audio_2024_0.json", history_around(record_of(9 << 20)), "record 1 is"),
+        ("bob/Streaming_History_Audio_2024_0.json", history_around(record_of(17 << 20)), "record 1 is"),
     ]:
         _assert_refused(lake, name, data, reason)
     assert list(lake.list(RAW_CONTAINER)) == []
