@@ -28,6 +28,9 @@ DEFAULT_ANALYSIS_SCHEDULE = "0 0 4 * * 1"  # Mondays 04:00 UTC: the hit model an
 DEFAULT_PAUSE_SCHEDULE = "0 */5 * * * *"
 DEFAULT_PAUSE_AFTER_MINUTES = 30
 DEFAULT_RESUME_POLL_SECONDS = 60
+# All history files of one export together, uncompressed: 2 GiB holds ~3M extended streams.
+EXPORT_MAX = "EXPORT_MAX_UNCOMPRESSED_MB"
+DEFAULT_EXPORT_MAX_UNCOMPRESSED_MB = 2048
 DEFAULT_ARM_URL = "https://management.azure.com/"
 # Catalog enrichment's pace (extract.spotify.enrich): a pause between catalog requests and at most
 # so many per run, so a big back-fill spreads over runs instead of earning a day-long 429 lockout
@@ -66,6 +69,9 @@ class Settings:
     synapse_pause_schedule: str = DEFAULT_PAUSE_SCHEDULE
     synapse_resume_poll_seconds: int = DEFAULT_RESUME_POLL_SECONDS
     azure_resource_manager_url: str = DEFAULT_ARM_URL
+
+    # An upload's history files together, uncompressed, in MiB: more is refused (extract.export).
+    export_max_uncompressed_mb: int = DEFAULT_EXPORT_MAX_UNCOMPRESSED_MB
 
     # The listener's home time zone (IANA name): local dates and hours of every figure.
     user_time_zone: str = "UTC"
@@ -117,6 +123,9 @@ class Settings:
                 "resourceGroups/<group>/providers/Microsoft.Synapse/workspaces/<workspace>/sqlPools/<pool>, "
                 f"not {pool_id!r}"
             )
+        export_max = _whole_number(get(EXPORT_MAX), EXPORT_MAX, DEFAULT_EXPORT_MAX_UNCOMPRESSED_MB)
+        if export_max == 0:
+            raise ValueError(f"{EXPORT_MAX} must be 1 or more (MiB): 0 would refuse every export")
         arm_url = get("AZURE_RESOURCE_MANAGER_URL") or DEFAULT_ARM_URL
         if not arm_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             # A bearer token for the subscription must never travel in clear text (loopback: tests).
@@ -145,6 +154,7 @@ class Settings:
                 ),
             ),
             azure_resource_manager_url=arm_url if arm_url.endswith("/") else f"{arm_url}/",
+            export_max_uncompressed_mb=export_max,
             user_time_zone=time_zone,
             user_id_key=get("USER_ID_KEY"),
             extract_schedule=get("EXTRACT_SCHEDULE") or DEFAULT_EXTRACT_SCHEDULE,
@@ -201,6 +211,7 @@ APP_SETTING_NAMES = (
     "SYNAPSE_PAUSE_SCHEDULE",
     "SYNAPSE_RESUME_POLL_SECONDS",
     "AZURE_RESOURCE_MANAGER_URL",
+    "EXPORT_MAX_UNCOMPRESSED_MB",
     "USER_ID_KEY",
     "USER_TIME_ZONE",
     "EXTRACT_SCHEDULE",

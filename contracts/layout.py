@@ -99,8 +99,26 @@ class UploadName:
 
 def upload_path(user: str, filename: str, content_hash: str) -> str:
     """Where the CLI drops a local export: named by content too, since Spotify calls every export
-    my_spotify_data.zip and an earlier upload must be kept, not overwritten."""
+    my_spotify_data.zip and an earlier upload must be kept, not overwritten. `content_hash`: the
+    first hex digits of the file's sha256, as the upload id (extract.export.upload.content_id)."""
     return f"{user}/{content_hash}-{filename}"
+
+
+CLI_HASH_DIGITS = 8  # the content hash the CLI puts before a file's name (upload_path)
+
+
+def original_filename(filename: str, upload_id: str) -> str:
+    """The name a file had before the CLI uploaded it: `filename` (an upload's own file name)
+    without upload_path's content-hash prefix, when that prefix is this content's (its upload id's
+    first digits); else unchanged, as a name a person gave a file in upload/ is.
+
+    A lone history file is known by its name (contracts.vintages.classify_entry), and a refusal
+    names the file as its owner knows it.
+    """
+    prefix = f"{upload_id[:CLI_HASH_DIGITS]}-"
+    if len(upload_id) >= CLI_HASH_DIGITS and filename.startswith(prefix) and len(filename) > len(prefix):
+        return filename[len(prefix) :]
+    return filename
 
 
 # -- raw/ --------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Every vintage (../shared/notes/spotify.md §1):
 - video:           Streaming_History_Video_*.json, MyData/endvideo*.json (counted, not loaded)
 - account_music:   Spotify Account Data/StreamingHistory_music_<n>.json
 - account_podcast: Spotify Account Data/StreamingHistory_podcast_<n>.json
+- account_audiobook: Spotify Account Data/StreamingHistory_audiobook_<n>.json (2024+): endTime,
+                   audiobookName, chapterName, msPlayed (the keys public parsers of these files read)
 - account_legacy:  MyData/StreamingHistory<n>.json (music and podcasts mixed; counted as music)
 Everything else in the zip (Userdata.json, playlists, PDFs, ...) is ignored.
 
@@ -24,8 +26,14 @@ VIDEO = "video"
 ACCOUNT_MUSIC = "account_music"
 ACCOUNT_PODCAST = "account_podcast"
 ACCOUNT_LEGACY = "account_legacy"
-HISTORY_KINDS = (EXTENDED, ACCOUNT_MUSIC, ACCOUNT_PODCAST, ACCOUNT_LEGACY)
-ACCOUNT_KINDS = (ACCOUNT_MUSIC, ACCOUNT_PODCAST, ACCOUNT_LEGACY)
+ACCOUNT_AUDIOBOOK = "account_audiobook"
+HISTORY_KINDS = (EXTENDED, ACCOUNT_MUSIC, ACCOUNT_PODCAST, ACCOUNT_LEGACY, ACCOUNT_AUDIOBOOK)
+ACCOUNT_KINDS = (ACCOUNT_MUSIC, ACCOUNT_PODCAST, ACCOUNT_LEGACY, ACCOUNT_AUDIOBOOK)
+
+# The most one record may take in a history file, as written (whitespace inside it included):
+# what curation reads (DuckDB's maximum_object_size, transform/history.py). Spotify's records are
+# about 1 KiB and its files about 12 MB, so the upload stage measures records only in bigger files.
+MAX_RECORD_BYTES = 16 << 20
 
 _PATTERNS = [
     (VIDEO, re.compile(r"(^|/)Streaming_History_Video_[^/]*\.json$", re.I)),
@@ -34,6 +42,7 @@ _PATTERNS = [
     (EXTENDED, re.compile(r"(^|/)endsong(_\d+)?\.json$", re.I)),
     (ACCOUNT_MUSIC, re.compile(r"(^|/)StreamingHistory_music_\d+\.json$", re.I)),
     (ACCOUNT_PODCAST, re.compile(r"(^|/)StreamingHistory_podcast_\d+\.json$", re.I)),
+    (ACCOUNT_AUDIOBOOK, re.compile(r"(^|/)StreamingHistory_audiobook_\d+\.json$", re.I)),
     (ACCOUNT_LEGACY, re.compile(r"(^|/)StreamingHistory\d+\.json$", re.I)),
 ]
 
@@ -53,6 +62,8 @@ def sniff_kind(record: Mapping[str, object]) -> str | None:
     if "endTime" in record and "msPlayed" in record:
         if "podcastName" in record or "episodeName" in record:
             return ACCOUNT_PODCAST
+        if "audiobookName" in record or "chapterName" in record:
+            return ACCOUNT_AUDIOBOOK
         return ACCOUNT_MUSIC
     return None
 

@@ -64,6 +64,9 @@ param synapsePauseAfterMinutes string = '30'
 @description('NCRONTAB (UTC) of the check that pauses the idle SQL pool.')
 param synapsePauseSchedule string = '0 */5 * * * *'
 
+@description('MiB that the history files of one export may add up to, uncompressed; a bigger export is refused. 2048 holds ~3M streams. A string: azd passes environment values as text.')
+param exportMaxUncompressedMb string = '2048'
+
 @allowed([
   'false'
   'true'
@@ -207,6 +210,7 @@ module functionApp 'app/function.bicep' = {
     synapsePoolResourceId: synapse.outputs.sqlPoolId
     synapsePauseAfterMinutes: synapsePauseAfterMinutes
     synapsePauseSchedule: synapsePauseSchedule
+    exportMaxUncompressedMb: exportMaxUncompressedMb
     extractSchedule: extractSchedule
     userTimeZone: userTimeZone
     analysisSchedule: analysisSchedule

@@ -245,9 +245,11 @@ class Commit:
 def _same_stream_account(d: Dialect, ext: str, acc: str) -> str:
     """`ext` (an extended row) and `acc` (an account-data row) are the same stream.
 
-    Music matches on artist and track; podcast episodes (which have neither) on show and episode.
+    Music matches on artist and track; podcast episodes (which have neither) on show and episode,
+    audiobook chapters on book and chapter.
     """
-    creator, title = "COALESCE({0}.artist_name, {0}.show_name)", "COALESCE({0}.track_name, {0}.episode_name)"
+    creator = "COALESCE({0}.artist_name, {0}.show_name, {0}.audiobook_title)"
+    title = "COALESCE({0}.track_name, {0}.episode_name, {0}.chapter_title)"
     return (
         f"{ext}.user_id = {acc}.user_id AND {d.trunc_minute(f'{ext}.ts')} = {acc}.ts"
         f" AND {creator.format(ext)} = {creator.format(acc)} AND {title.format(ext)} = {title.format(acc)}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -233,13 +235,25 @@ def _short_hash(path: Path) -> str:
 
 
 def _pack_folder(folder: Path, target: Path) -> int:
-    """Zip a folder's files (stored, not compressed) so a folder uploads as one export."""
+    """Zip a folder's files (stored, not compressed) so a folder uploads as one export.
+
+    A symlink goes in as a link, never followed (it may point anywhere on this machine): the
+    upload stage skips and counts it, as it does the links in any zip, so the summary says so.
+    """
     count = 0
     with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                archive.write(path, path.relative_to(folder).as_posix())
-                count += 1
+            name = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                link = zipfile.ZipInfo(name)
+                link.create_system = 3  # Unix: the mode bits below say "symlink"
+                link.external_attr = (stat.S_IFLNK | 0o777) << 16
+                archive.writestr(link, os.readlink(path))
+            elif path.is_file():
+                archive.write(path, name)
+            else:
+                continue
+            count += 1
     return count
 
 

@@ -64,7 +64,7 @@ def accept_upload(
     from extract.export.upload import accept_upload as accept  # lazy: keeps function_app light
     from storage import open_lake
 
-    return accept(open_lake(settings), name, progress)
+    return accept(open_lake(settings), name, settings, progress)
 
 
 def curate_raw(settings: Settings, name: str) -> LoadMessage | None:

@@ -1,12 +1,17 @@
-"""The embedded lake: one sub-folder per container under a local directory, and folder queues."""
+"""The embedded lake: one sub-folder per container under a local directory, and folder queues.
+
+Every write is atomic: a hidden temp file in the target's folder, renamed over the target
+(os.replace), so a reader, or the next run after a kill, sees the old file or the new one, never
+a part. Listings skip those temp files, and one a kill left behind is never read.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import tempfile
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -56,15 +61,12 @@ class FolderLake:
     def _atomic_target(self, container: str, path: str) -> tuple[Path, Path]:
         target = self._path(container, path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        return target, target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        return target, _temp_beside(target)
 
     def write_bytes(self, container: str, path: str, data: bytes) -> None:
-        target, tmp = self._atomic_target(container, path)
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        target = self._path(container, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, data)
 
     def create(self, container: str, path: str, data: bytes) -> bool:
         target, tmp = self._atomic_target(container, path)
@@ -144,6 +146,22 @@ class FolderStagedBlob(StagedBlobBase):
         self.finished = True
 
 
+def _temp_beside(target: Path) -> Path:
+    """A hidden, unique temp file name in the target's folder (the same file system, so renaming
+    it over the target is atomic); `FolderLake.list` and `FolderQueue` never read such names."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Replace `target` with `data` whole: written beside it, then renamed over it."""
+    tmp = _temp_beside(target)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _now_stamp() -> int:
     """Now, in the 100 ns ticks of a version-1 uuid's time (the clock the message names use)."""
     return uuid.uuid1().time
@@ -162,35 +180,52 @@ class FolderQueue:
         # Received but not deleted: invisible to this queue object from then on, as a message
         # under its visibility timeout is in Queue Storage. A new queue object sees it again.
         self._in_flight: set[str] = set()
+        # What the last look at the folder found and was not received yet, in delivery order.
+        # Receiving from it keeps a drain linear: a look costs a pass over every message, and
+        # one per batch of 32 made draining 10 000 messages quadratic (the queue of a big upload).
+        self._listing: deque[str] = deque()
 
     def send(self, body: str, delay_seconds: int = 0) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         # Time-ordered names keep FIFO order; the uuid keeps them unique.
         visible_at = _now_stamp() + max(delay_seconds, 0) * 10_000_000
         name = f"{visible_at:020d}-{uuid.uuid4().hex[:8]}.msg"
-        with tempfile.NamedTemporaryFile("w", dir=self.folder, delete=False, suffix=".tmp") as tmp:
-            tmp.write(body)
-        os.replace(tmp.name, self.folder / name)
+        _write_atomically(self.folder / name, body.encode())
 
     def receive(self, max_messages: int = 32) -> list[QueueMessage]:
         if not self.folder.is_dir():
             return []
         due = f"{_now_stamp():020d}"
-        names = sorted(
-            p.name for p in self.folder.glob("*.msg") if p.name not in self._in_flight and p.name <= due
-        )
-        names = names[:max_messages]
-        self._in_flight.update(names)
-        return [
-            QueueMessage(id=n, body=(self.folder / n).read_text(), dequeue_count=self._count(n), receipt=n)
-            for n in names
-        ]
+        names = self._take_due(max_messages, due)
+        if len(names) < max_messages:  # what the last look found is used up: look again, for new ones
+            with os.scandir(self.folder) as entries:
+                found = [e.name for e in entries if e.name.endswith(".msg") and e.name not in self._in_flight]
+            self._listing = deque(sorted(found))
+            names += self._take_due(max_messages - len(names), due)
+        messages = []
+        for name in names:
+            try:
+                body = (self.folder / name).read_bytes().decode()
+            except FileNotFoundError:  # deleted since it was listed (by another queue object)
+                continue
+            messages.append(QueueMessage(id=name, body=body, dequeue_count=self._count(name), receipt=name))
+        return messages
+
+    def _take_due(self, count: int, due: str) -> list[str]:
+        """Up to `count` due names from the front of the listing, each in flight from now on."""
+        taken: list[str] = []
+        while self._listing and len(taken) < count and self._listing[0] <= due:
+            name = self._listing.popleft()
+            if name not in self._in_flight:
+                self._in_flight.add(name)
+                taken.append(name)
+        return taken
 
     def _count(self, name: str) -> int:
         """Count one more delivery of `name` (kept beside it, as Queue Storage counts dequeues)."""
         counter = self.folder / f"{name}.count"
-        count = (int(counter.read_text()) if counter.exists() else 0) + 1
-        counter.write_text(str(count))
+        count = _read_count(counter) + 1
+        _write_atomically(counter, str(count).encode())
         return count
 
     def delete(self, message: QueueMessage) -> None:
@@ -199,3 +234,18 @@ class FolderQueue:
 
     def count(self) -> int:
         return sum(1 for _ in self.folder.glob("*.msg")) if self.folder.is_dir() else 0
+
+
+def _read_count(counter: Path) -> int:
+    """The deliveries a counter file holds; 0 without one, and for one that is not a number.
+
+    Counters were once written in place, so a kill between the truncation and the write left an
+    empty one behind. Counting such a message from 0 again gives it its tries again, which a
+    message that failed only because of the kill needs, rather than failing every later drain.
+    """
+    try:
+        return int(counter.read_bytes())
+    except FileNotFoundError:
+        return 0
+    except ValueError:  # empty or garbled: the crash state above
+        return 0

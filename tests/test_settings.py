@@ -56,3 +56,16 @@ def test_the_home_time_zone_is_read_and_an_unknown_one_is_one_line():
     with pytest.raises(ValueError, match="USER_TIME_ZONE must be an IANA time zone") as raised:
         Settings.from_env({"USER_TIME_ZONE": "Berlin"})
     assert "\n" not in str(raised.value)
+
+
+def test_the_uncompressed_total_of_an_export_is_a_setting_in_mib():
+    from extract.export.zipguard import MAX_TOTAL_BYTES, Limits
+
+    assert Settings.from_env({}).export_max_uncompressed_mb == 2048
+    assert Limits.from_settings(Settings.from_env({})).total_bytes == MAX_TOTAL_BYTES == 2 << 30
+    raised = Settings.from_env({"EXPORT_MAX_UNCOMPRESSED_MB": "4096"})
+    assert Limits.from_settings(raised) == Limits(total_bytes=4 << 30)
+    for bad in ("0", "2 GiB", "-1"):
+        with pytest.raises(ValueError, match="EXPORT_MAX_UNCOMPRESSED_MB must be") as refused:
+            Settings.from_env({"EXPORT_MAX_UNCOMPRESSED_MB": bad})
+        assert "\n" not in str(refused.value)

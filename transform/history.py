@@ -28,7 +28,7 @@ from contracts.datasets import REJECTS, STREAMS
 from contracts.layout import CURATED_CONTAINER, RAW_CONTAINER, ExportFile
 from contracts.load_message import CuratedFile, LoadMessage
 from contracts.text import one_line
-from contracts.vintages import ACCOUNT_PODCAST, EXTENDED, HISTORY_KINDS
+from contracts.vintages import ACCOUNT_AUDIOBOOK, ACCOUNT_PODCAST, EXTENDED, HISTORY_KINDS, MAX_RECORD_BYTES
 from settings import Settings
 from storage.lake import Lake
 from storage.parquet import write_parquet
@@ -73,10 +73,14 @@ _ACCOUNT_COLUMNS = {
     "trackName": "VARCHAR",
     "podcastName": "VARCHAR",
     "episodeName": "VARCHAR",
+    "audiobookName": "VARCHAR",
+    "chapterName": "VARCHAR",
 }
 
-# Records are small; the limit only has to be far above any real one.
-_MAX_OBJECT_BYTES = 16 << 20
+# DuckDB reads any object up to maximum_object_size wherever it falls in its buffers (a larger one
+# only at some offsets); the upload stage refuses a file with a larger record, so a file it
+# accepted never fails here on a record's size (tests/extract/export/test_upload.py: the worst offset).
+_MAX_OBJECT_BYTES = MAX_RECORD_BYTES
 
 
 def _read_json(columns: dict[str, str]) -> str:
@@ -218,6 +222,11 @@ _MUSIC_SQL = _account_sql(
 _PODCAST_SQL = _account_sql(
     "podcastName", "episodeName", "first_name IS NOT NULL OR second_name IS NOT NULL", "podcast"
 )
+# Audiobook files (2024+) name a book and a chapter; the author (authorName) has no column.
+_AUDIOBOOK_SQL = _account_sql(
+    "audiobookName", "chapterName", "first_name IS NOT NULL OR second_name IS NOT NULL", "audiobook"
+)
+_ACCOUNT_SQL = {ACCOUNT_PODCAST: _PODCAST_SQL, ACCOUNT_AUDIOBOOK: _AUDIOBOOK_SQL}
 
 
 @functools.cache
@@ -261,13 +270,13 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
     the file is not a JSON array of objects.
 
     stream_key = md5 hex of (ts in epoch ms, first of track/episode/chapter/audiobook URI else
-    artist + track, ms_played) for extended rows, and of ("account", endTime, artist or show,
-    track or episode, msPlayed) for account rows: the same play in two files or two uploads gets
-    the same key. Duplicates are kept here; the loader drops them.
+    artist + track, ms_played) for extended rows, and of ("account", endTime, artist, show or book,
+    track, episode or chapter, msPlayed) for account rows: the same play in two files or two
+    uploads gets the same key. Duplicates are kept here; the loader drops them.
     """
     if kind not in HISTORY_KINDS:
         raise ValueError(f"{origin}: not a history kind: {kind!r}")
-    sql = _EXTENDED_SQL if kind == EXTENDED else _PODCAST_SQL if kind == ACCOUNT_PODCAST else _MUSIC_SQL
+    sql = _EXTENDED_SQL if kind == EXTENDED else _ACCOUNT_SQL.get(kind, _MUSIC_SQL)
     _check_starts_like_array(json_path, origin)
     try:
         table = _run(sql, json_path)
@@ -317,6 +326,8 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
         columns["platform"] = _platform_families(good["platform_raw"])
     elif kind == ACCOUNT_PODCAST:
         columns["show_name"], columns["episode_name"] = good["first_name"], good["second_name"]
+    elif kind == ACCOUNT_AUDIOBOOK:
+        columns["audiobook_title"], columns["chapter_title"] = good["first_name"], good["second_name"]
     else:
         columns["artist_name"], columns["track_name"] = good["first_name"], good["second_name"]
     streams = pa.table(

@@ -16,12 +16,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import operator
+import re
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -38,18 +40,29 @@ from contracts.layout import (
     ExportFile,
     UploadName,
     manifest_path,
+    original_filename,
     quarantine_paths,
 )
 from contracts.text import one_line
-from contracts.vintages import HISTORY_KINDS, VIDEO, classify_entry, record_problem, sniff_kind
+from contracts.vintages import (
+    HISTORY_KINDS,
+    MAX_RECORD_BYTES,
+    VIDEO,
+    classify_entry,
+    record_problem,
+    sniff_kind,
+)
 from extract import charts
 from extract.export import zipguard
 from extract.export.errors import UploadRefused
+from settings import Settings
 from storage.lake import Lake, StagedBlob, iter_chunks
 
 logger = logging.getLogger(__name__)
 
 _WHITESPACE = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, which some editors write and curation skips
+SYMLINK = "symlink"
 NO_HISTORY = (
     "no streaming history in this upload (expected Streaming_History_Audio_*.json, endsong_*.json "
     "or StreamingHistory*.json) — an Account-data-only or Technical-log package has none"
@@ -62,7 +75,7 @@ class UploadResult:
     user: str  # user label
     raw_paths: tuple[str, ...]  # paths inside the raw container that hold this upload's history files
     history_files: int  # history files landed
-    skipped: dict[str, int]  # {"video": n, "other": m}: files counted but not landed
+    skipped: dict[str, int]  # {"video": n, "symlink": s, "other": m}: entries counted but not landed
     already_ingested: bool  # True when this exact content was accepted before (nothing written)
     chart_parts: int = 0  # parts of public chart files landed (raw/charts/...), when the upload held charts
 
@@ -81,11 +94,14 @@ class Landing:
     skipped: dict[str, int]
 
 
-def accept_upload(lake: Lake, name: str, progress: Callable[[str], None] | None = None) -> UploadResult:
+def accept_upload(
+    lake: Lake, name: str, settings: Settings | None = None, progress: Callable[[str], None] | None = None
+) -> UploadResult:
     """Validate upload/{name} and land its history files in raw/, or quarantine it and raise.
 
     `name` is the blob path inside the upload container ("alice/my_spotify_data.zip"), as the
-    trigger reports it. The user label is the first path segment, or "me".
+    trigger reports it. The user label is the first path segment, or "me". `settings` give the
+    limits (zipguard.Limits.from_settings; the defaults without).
     Raises `UploadRefused(reason, upload_id)` for a bad upload; storage errors propagate.
 
     One pass: each history file is decompressed once, streamed into a staged (invisible) raw blob
@@ -95,10 +111,11 @@ def accept_upload(lake: Lake, name: str, progress: Callable[[str], None] | None 
     crash during them leaves some raw blobs but no manifest: either way the retry redoes the whole
     upload, overwriting the same paths with the same bytes.
     """
-    path, user, filename = parse_upload_name(name)
-    limits = zipguard.Limits()
+    path, user, blob_filename = parse_upload_name(name)
+    limits = zipguard.Limits.from_settings(settings or Settings())
     with lake.open_read(UPLOAD_CONTAINER, path) as stream:
         upload_id = content_id(stream)
+        filename = original_filename(blob_filename, upload_id)  # what its owner called it
         try:
             if not USER_LABEL.fullmatch(user):
                 raise UploadRefused(
@@ -135,13 +152,13 @@ def accept_upload(lake: Lake, name: str, progress: Callable[[str], None] | None 
                     landing = inspect_upload(stream, filename, limits, stage=stage_history)
                     raw_paths = tuple(_raw_path(user, upload_id, file) for file in landing.files)
                 else:
-                    landing = Landing(files=(), skipped={VIDEO: 0, "other": 0})
+                    landing = Landing(files=(), skipped=_nothing_skipped())
                     raw_paths = tuple(ChartFile(upload_id, n).raw_path for n in chart_names)
                 for blob in staged:
                     blob.commit()
                 say(f"landed {len(staged)} files in raw/")
         except UploadRefused as refused:
-            _quarantine(lake, stream, upload_id, name, filename, refused.reason)
+            _quarantine(lake, stream, upload_id, name, blob_filename, refused.reason)
             logger.warning("upload %s refused: %s", upload_id, refused.reason)
             raise UploadRefused(refused.reason, upload_id) from None
     result = UploadResult(
@@ -155,14 +172,21 @@ def accept_upload(lake: Lake, name: str, progress: Callable[[str], None] | None 
     )
     _write_manifest(lake, result, path)
     logger.info(
-        "upload %s accepted: %d history files and %d chart parts landed, %d video and %d other files skipped",
+        "upload %s accepted: %d history files and %d chart parts landed, "
+        "%d video files, %d symlinks and %d other files skipped",
         upload_id,
         result.history_files,
         result.chart_parts,
-        landing.skipped["video"],
+        landing.skipped[VIDEO],
+        landing.skipped[SYMLINK],
         landing.skipped["other"],
     )
     return result
+
+
+def _nothing_skipped() -> dict[str, int]:
+    """UploadResult.skipped before counting: every key, so readers never guess which are there."""
+    return {VIDEO: 0, SYMLINK: 0, "other": 0}
 
 
 def parse_upload_name(name: str) -> tuple[str, str, str]:
@@ -214,12 +238,15 @@ def inspect_upload(
 
 
 def _first_byte(stream: BinaryIO) -> bytes:
-    """The first non-whitespace byte of the stream (b"" if none); leaves the stream at the start."""
+    """The first byte of the stream after a byte-order mark and whitespace (b"" if none); leaves
+    the stream at the start. JSON parsers (simdjson, DuckDB) skip a leading UTF-8 BOM too."""
     try:
-        while chunk := stream.read(64 << 10):
+        chunk = stream.read(64 << 10).removeprefix(_BOM)
+        while chunk:
             stripped = chunk.lstrip(_WHITESPACE)
             if stripped:
                 return stripped[:1]
+            chunk = stream.read(64 << 10)
         return b""
     finally:
         stream.seek(0)
@@ -252,7 +279,7 @@ class _HistoryReader:
             if self.total + size > self.total_limit:
                 raise UploadRefused(
                     f"history files add up to more than {zipguard.describe_bytes(self.total_limit)} "
-                    "uncompressed, over the limit"
+                    "uncompressed, over the limit (the EXPORT_MAX_UNCOMPRESSED_MB setting)"
                 )
         self.total += size
         with memoryview(buffer)[:size] as data:
@@ -274,13 +301,16 @@ def _inspect_zip(stream: BinaryIO, limits: zipguard.Limits, reader: _HistoryRead
         infos = archive.infolist()
         if len(infos) > limits.entries:
             raise UploadRefused(f"zip has {len(infos)} entries, more than the {limits.entries} allowed")
-        skipped = {VIDEO: 0, "other": 0}
+        skipped = _nothing_skipped()
         history: list[tuple[zipfile.ZipInfo, str, str]] = []
         seen: set[str] = set()
         # Every header first: a bad name or size anywhere refuses the upload before any decompression.
         for info in infos:
             zipguard.check_header(info, limits)
             if info.is_dir():
+                continue
+            if zipguard.is_symlink(info):  # its data names a file on the zip's machine: never followed
+                skipped[SYMLINK] += 1
                 continue
             path = zipguard.entry_path(info.filename)
             kind = classify_entry(path)
@@ -319,7 +349,7 @@ def _inspect_json(
     file, has_valid = reader.check(chunks, filename, kind)
     if not has_valid:
         raise UploadRefused("no valid stream in this upload")
-    return Landing(files=(file,), skipped={VIDEO: 0, "other": 0})
+    return Landing(files=(file,), skipped=_nothing_skipped())
 
 
 def check_history(
@@ -337,6 +367,11 @@ def check_history(
         document = parser.parse(data)
     except ValueError as error:  # simdjson: malformed JSON; UnicodeDecodeError (a ValueError) for bad UTF-8
         raise UploadRefused(f"{entry}: invalid JSON ({one_line(error)})") from None
+    except RuntimeError as error:  # simdjson: valid JSON past its limits, or a fault of its own
+        beyond = _PARSER_LIMITS.get(str(error).partition(":")[0])
+        if beyond is None:
+            raise
+        raise UploadRefused(f"{entry}: not streaming history ({beyond})") from None
     if not isinstance(document, simdjson.Array):
         raise UploadRefused(f"{entry}: not a JSON array of objects")
     elements = iter(document)
@@ -359,9 +394,93 @@ def check_history(
     if not_objects:
         index = next(i for i, item in enumerate(document) if not isinstance(item, simdjson.Object))
         raise UploadRefused(f"{entry}: not a JSON array of objects (item {index} is not an object)")
+    if len(data) > MAX_RECORD_BYTES:  # a smaller file cannot hold a record this large
+        index, size = _largest_record(data, len(document))
+        if size > MAX_RECORD_BYTES:
+            # Refused, not set aside: curation could not read the file past it, and no export
+            # Spotify makes holds one (its records are about 1 KiB); the file is damaged or not
+            # Spotify's, and a person would rather hear so than find records silently missing.
+            raise UploadRefused(
+                f"{entry}: record {index} is {size} bytes, over the "
+                f"{zipguard.describe_bytes(MAX_RECORD_BYTES)} one history record may take"
+            )
     if kind is None:
         raise UploadRefused(f"{entry}: empty, and its name does not say what history it holds")
     return kind, has_valid
+
+
+# What simdjson raises RuntimeError for (every other fault of a document is a ValueError) that is
+# the document's: valid JSON, but nothing any streaming history holds.
+_PARSER_LIMITS = {
+    "BIGINT_ERROR": "it holds an integer too large for 64 bits",
+    "DEPTH_ERROR": "it nests arrays or objects too deeply",
+}
+
+# Between two records of an array of objects: `}`, `,`, `{` and whitespace. Bytes inside a string
+# or a record may match too, so there are never fewer matches than gaps; when there are more,
+# _record_spans finds the records by bracket depth instead.
+_BETWEEN_RECORDS = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
+_ARRAY_OPEN = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*\[[ \t\r\n]*")  # up to the first record
+_ARRAY_CLOSE = re.compile(rb"\}[ \t\r\n]*\][ \t\r\n]*\Z")  # from the last record's `}`
+# Everything up to the next bracket outside a string, whole strings included (possessive: no
+# backtracking state however long the run).
+_UP_TO_BRACKET = re.compile(rb'(?:[^"{}\[\]]++|"[^"\\]*+(?:\\.[^"\\]*+)*+")*+')
+_OPEN, _CLOSE = frozenset(b"{["), frozenset(b"}]")
+
+
+def _largest_record(data: bytes | bytearray | memoryview, count: int) -> tuple[int, int]:
+    """(index, size in bytes) of the largest record of `data`, a valid JSON array of `count` objects.
+
+    A record's size is its bytes in the file, `{` to `}` with the whitespace inside: what DuckDB
+    holds against maximum_object_size. One regex pass and a few list operations in C when the gaps
+    between records are all the pattern finds, as in every file Spotify writes.
+    """
+    if count == 0:
+        return 0, 0
+    # [start, end, start, end, ...] of every match: a gap runs from one record's `}` to the next `{`.
+    flat = list(chain.from_iterable(map(re.Match.span, _BETWEEN_RECORDS.finditer(data))))
+    if len(flat) != 2 * (count - 1):  # some matches are inside records
+        starts, ends = _record_spans(data)
+        sizes = list(map(operator.sub, ends, starts))
+        largest = max(sizes)
+        return sizes.index(largest), largest
+    opening = _ARRAY_OPEN.match(data)
+    closing = _ARRAY_CLOSE.search(data, flat[-1] - 1 if flat else 0)
+    if opening is None or closing is None:
+        raise AssertionError("a valid JSON array of objects that does not open with [ or close with } ]")
+    # Record i ends at gap i's start + 1 and starts at gap i - 1's end - 1: its size is
+    # gap_start[i] - gap_end[i - 1] + 2; the first starts at the opening's end, the last ends after
+    # the closing's `}`.
+    gap_starts = [*flat[0::2], closing.start()]
+    gap_ends = [opening.end() + 1, *flat[1::2]]
+    sizes = list(map(operator.sub, gap_starts, gap_ends))
+    largest = max(sizes)
+    return sizes.index(largest), largest + 2
+
+
+def _record_spans(data: bytes | bytearray | memoryview) -> tuple[list[int], list[int]]:
+    """Where each element of a valid JSON array starts and ends, by bracket depth: one Python step
+    per bracket outside strings (two per record in a file of flat records), strings skipped."""
+    starts: list[int] = []
+    ends: list[int] = []
+    depth = 0
+    position = 0
+    while (position := _skip_to_bracket(data, position)) < len(data):
+        if data[position] in _OPEN:
+            depth += 1
+            if depth == 2:
+                starts.append(position)
+        elif data[position] in _CLOSE:
+            if depth == 2:
+                ends.append(position + 1)
+            depth -= 1
+        position += 1
+    return starts, ends
+
+
+def _skip_to_bracket(data: bytes | bytearray | memoryview, position: int) -> int:
+    run = _UP_TO_BRACKET.match(data, position)
+    return position if run is None else run.end()
 
 
 def _land_charts(
@@ -417,7 +536,7 @@ def _read_manifest(lake: Lake, user: str, upload_id: str) -> UploadResult | None
         user=manifest["user"],
         raw_paths=raw_paths,
         history_files=manifest["history_files"],
-        skipped=dict(manifest["skipped"]),
+        skipped=_nothing_skipped() | manifest["skipped"],  # older manifests count no symlinks
         already_ingested=True,
         chart_parts=manifest.get("chart_parts", 0),
     )

@@ -8,6 +8,7 @@ Every problem becomes an `UploadRefused` with a one-line reason naming the entry
 from __future__ import annotations
 
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -16,16 +17,19 @@ from typing import IO, BinaryIO
 
 from contracts.text import one_line
 from extract.export.errors import UploadRefused
+from settings import DEFAULT_EXPORT_MAX_UNCOMPRESSED_MB, Settings
 
 MAX_ENTRY_BYTES = 256 << 20  # one history file is ~12 MB; a whole lifetime in one file is far below this
 MAX_RATIO = 100  # JSON history compresses ~10x; 100x and beyond is a bomb, not a history file
-MAX_TOTAL_BYTES = 2 << 30  # all history files of one upload together, uncompressed
+# All history files of one upload together, uncompressed (the EXPORT_MAX_UNCOMPRESSED_MB setting).
+MAX_TOTAL_BYTES = DEFAULT_EXPORT_MAX_UNCOMPRESSED_MB << 20
 MAX_ENTRIES = 10_000  # a real export has tens of files
 MAX_CHART_BYTES = 16 << 30  # one public chart file, uncompressed: the Kaggle charts.csv is 3.5 GB
 CHUNK_BYTES = 1 << 20
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _MIB = 1 << 20
+_UNIX_CREATORS = (3, 19)  # the zip "version made by" systems whose entries carry Unix modes: Unix, macOS
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,11 @@ class Limits:
     total_bytes: int = MAX_TOTAL_BYTES
     entries: int = MAX_ENTRIES
     chart_bytes: int = MAX_CHART_BYTES
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits the app settings choose (EXPORT_MAX_UNCOMPRESSED_MB); the rest are fixed."""
+        return cls(total_bytes=settings.export_max_uncompressed_mb * _MIB)
 
 
 def describe_bytes(size: int) -> str:
@@ -59,6 +68,12 @@ def unsafe_entry_reason(name: str) -> str | None:
 def entry_path(name: str) -> str:
     """The entry's path with `/` separators (zips made on Windows sometimes use `\\`)."""
     return name.replace("\\", "/")
+
+
+def is_symlink(info: zipfile.ZipInfo) -> bool:
+    """True for a symbolic link (zip -y, macOS, a packed folder): its data is the link's target path,
+    which names a file on the machine that made the zip, not history."""
+    return info.create_system in _UNIX_CREATORS and stat.S_ISLNK(info.external_attr >> 16)
 
 
 def open_archive(stream: BinaryIO) -> zipfile.ZipFile:

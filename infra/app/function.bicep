@@ -18,6 +18,7 @@ param synapseDatabase string
 param synapsePoolResourceId string
 param synapsePauseAfterMinutes string = '30'
 param synapsePauseSchedule string = '0 */5 * * * *'
+param exportMaxUncompressedMb string = '2048'
 param extractSchedule string
 param userTimeZone string = 'UTC'
 
@@ -180,6 +181,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'AZURE_RESOURCE_MANAGER_URL'
           value: environment().resourceManager
+        }
+        {
+          name: 'EXPORT_MAX_UNCOMPRESSED_MB'
+          value: exportMaxUncompressedMb
         }
         {
           name: 'USER_ID_KEY'

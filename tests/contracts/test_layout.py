@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -17,6 +18,7 @@ from contracts.layout import (
     UploadName,
     curated_group,
     in_container,
+    original_filename,
     quarantine_paths,
     run_id,
     split_blob_name,
@@ -58,6 +60,22 @@ def test_the_cli_upload_name_parses_back_to_its_user(user, filename, content_has
     name = upload_path(user, filename, content_hash)
     parsed = UploadName.parse(name)
     assert (parsed.path, parsed.user, parsed.filename) == (name, user, f"{content_hash}-{filename}")
+
+
+@given(user=label, filename=segment, content=st.binary(max_size=64))
+def test_the_cli_upload_name_gives_back_the_files_own_name(user, filename, content):
+    upload_id = hashlib.sha256(content).hexdigest()[:16]  # what the upload stage computes
+    name = upload_path(user, filename, hashlib.sha256(content).hexdigest()[:8])  # what the CLI writes
+    assert original_filename(UploadName.parse(name).filename, upload_id) == filename
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["0123abcd-history.json", "ffffffff-", "ffffffff", "Streaming_History_Audio_2024_0.json"],
+)
+def test_a_name_a_person_gave_a_file_stays_as_it_is(filename):
+    # Only this content's own hash is the CLI's prefix: a look-alike in a person's name is kept.
+    assert original_filename(filename, "ffffffffffffffff") == filename
 
 
 @given(user=label, upload_id=st.from_regex(r"[0-9a-f]{16}", fullmatch=True), entry=entry)

@@ -295,6 +295,21 @@ def test_the_app_settings_name_the_pool_and_resource_manager() -> None:
     assert "sqlPoolId" in parse(INFRA / "app" / "synapse.bicep")["outputs"]
 
 
+def test_the_export_limit_is_an_app_setting_azd_can_set() -> None:
+    assert app_settings()["EXPORT_MAX_UNCOMPRESSED_MB"] == "exportMaxUncompressedMb"
+    function_module = body(parse(MAIN)["modules"]["functionApp"])["params"]
+    assert dotted(function_module["exportMaxUncompressedMb"]) == "exportMaxUncompressedMb"
+    default = str(settings.DEFAULT_EXPORT_MAX_UNCOMPRESSED_MB)
+    assert param_default(MAIN, "exportMaxUncompressedMb") == default
+    assert param_default(INFRA / "app" / "function.bicep", "exportMaxUncompressedMb") == default
+    supplied = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert supplied["exportMaxUncompressedMb"]["value"] == f"${{EXPORT_MAX_UNCOMPRESSED_MB={default}}}"
+    assert (
+        json.loads((ROOT / "local.settings.sample.json").read_text())["Values"][settings.EXPORT_MAX]
+        == default
+    )
+
+
 def test_a_load_marker_outlives_the_function_timeout() -> None:
     from datetime import timedelta
 

@@ -151,7 +151,9 @@ def utc(*args) -> datetime:
 # --- pure core ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["extended", "account_music", "account_podcast", "account_legacy"])
+@pytest.mark.parametrize(
+    "kind", ["extended", "account_music", "account_podcast", "account_legacy", "account_audiobook"]
+)
 def test_schemas_are_exactly_the_declared_ones(tmp_path, kind):
     records = [endsong_2019(), {"ts": None}] if kind == "extended" else [{"endTime": "2024-01-01 10:00"}]
     streams, rejects = curate(tmp_path, records, kind)
@@ -489,6 +491,35 @@ def test_account_podcast_rows_become_podcast_streams_named_by_show_and_episode(t
     )
     assert episode["artist_name"] is None and episode["track_name"] is None and episode["source"] == "account"
     assert unnamed["content_type"] == "unknown"
+
+
+def test_account_audiobook_rows_become_audiobook_streams_named_by_book_and_chapter(tmp_path):
+    records = [
+        {
+            "endTime": "2024-05-08 21:10",
+            "audiobookName": "The Long Book",
+            "chapterName": "Chapter 3",
+            "authorName": "A. Writer",
+            "msPlayed": 1_200_000,
+        },
+        {"endTime": "2024-05-08 22:00", "audiobookName": None, "chapterName": None, "msPlayed": 5},
+        {"endTime": "2024-05-08T22:00", "audiobookName": "The Long Book", "msPlayed": 5},
+    ]
+    streams, rejects = curate(tmp_path, records, "account_audiobook", "StreamingHistory_audiobook_0.json")
+    chapter, unnamed = rows(streams)
+    assert (chapter["content_type"], chapter["audiobook_title"], chapter["chapter_title"]) == (
+        "audiobook",
+        "The Long Book",
+        "Chapter 3",
+    )
+    assert (chapter["ts"], chapter["ms_played"], chapter["source"]) == (
+        utc(2024, 5, 8, 21, 10),
+        1_200_000,
+        "account",
+    )
+    assert chapter["artist_name"] is None and chapter["track_name"] is None  # never music
+    assert unnamed["content_type"] == "unknown"
+    assert rows(rejects)[0]["record_index"] == 2 and rows(rejects)[0]["reason"] == "bad endTime"
 
 
 def test_account_legacy_counts_every_named_row_as_music(tmp_path):

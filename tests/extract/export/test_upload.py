@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import logging
+import stat
 import struct
 import zipfile
 
@@ -13,12 +14,22 @@ import orjson
 import pytest
 import simdjson
 
-from contracts.layout import QUARANTINE_CONTAINER, RAW_CONTAINER, STATE_CONTAINER, UPLOAD_CONTAINER
+from contracts.layout import (
+    QUARANTINE_CONTAINER,
+    RAW_CONTAINER,
+    STATE_CONTAINER,
+    UPLOAD_CONTAINER,
+    upload_path,
+)
+from contracts.vintages import MAX_RECORD_BYTES
 from extract.export import upload as upload_module
 from extract.export.errors import UploadRefused
-from extract.export.upload import UploadResult, accept_upload, check_history, inspect_upload
+from extract.export.upload import NO_HISTORY, UploadResult, accept_upload, check_history, inspect_upload
 from extract.export.zipguard import Limits
+from settings import Settings
 from storage import open_lake
+from transform.curate import curate_raw_file
+from transform.history import curate_history
 
 # --- synthetic, realistic records (never real personal data; IPs from 203.0.113.0/24) ---------------
 
@@ -118,6 +129,19 @@ def account_podcast() -> list[dict]:
     ]
 
 
+def account_audiobook() -> list[dict]:
+    """2024+ account data: StreamingHistory_audiobook_<n>.json."""
+    return [
+        {
+            "endTime": "2024-05-08 21:10",
+            "audiobookName": "Test Book",
+            "chapterName": "Chapter 1",
+            "authorName": "Test Author",
+            "msPlayed": 1200000,
+        }
+    ]
+
+
 def as_json(records) -> bytes:
     return json.dumps(records, indent=2).encode()
 
@@ -203,7 +227,7 @@ def test_extended_zip_lands_history_files_unchanged(lake):
         user="alice",
         raw_paths=tuple(expected),
         history_files=3,
-        skipped={"video": 2, "other": 1},
+        skipped={"video": 2, "symlink": 0, "other": 1},
         already_ingested=False,
     )
     assert snapshot(lake, RAW_CONTAINER) == {path: EXTENDED_ENTRIES[e] for path, e in expected.items()}
@@ -215,7 +239,7 @@ def test_extended_zip_lands_history_files_unchanged(lake):
         "raw_paths": list(expected),
         "history_files": 3,
         "chart_parts": 0,
-        "skipped": {"video": 2, "other": 1},
+        "skipped": {"video": 2, "symlink": 0, "other": 1},
     }
     assert lake.read_bytes(UPLOAD_CONTAINER, "alice/my_spotify_data.zip") == data  # left as it is
     assert list(lake.list(QUARANTINE_CONTAINER)) == []
@@ -233,7 +257,7 @@ def test_account_data_zip_lands_music_podcast_and_legacy(lake):
         f"exports/bob/{uid}/account_podcast/Spotify Account Data/StreamingHistory_podcast_0.json",
         f"exports/bob/{uid}/account_legacy/MyData/StreamingHistory0.json",
     )
-    assert result.skipped == {"video": 0, "other": 3}
+    assert result.skipped == {"video": 0, "symlink": 0, "other": 3}
     landed = snapshot(lake, RAW_CONTAINER)
     assert sorted(landed) == sorted(result.raw_paths)
     assert (
@@ -263,7 +287,7 @@ def test_lone_json_file_lands_as_its_kind(lake, filename, records, kind):
     uid = upload_id_of(data)
     assert result.raw_paths == (f"exports/carol/{uid}/{kind}/{filename}",)
     assert result.history_files == 1
-    assert result.skipped == {"video": 0, "other": 0}
+    assert result.skipped == {"video": 0, "symlink": 0, "other": 0}
     assert lake.read_bytes(RAW_CONTAINER, result.raw_paths[0]) == data
 
 
@@ -412,6 +436,9 @@ def _bomb_entry() -> bytes:
     return b"[" + as_json(extended_2024(1))[1:-1] + b" " * (3 << 20) + b"]"
 
 
+BIG_INTEGER = b'[{"ts": "2024-05-06T18:43:02Z", "ms_played": 123456789012345678901}]'  # 21 digits
+DEEP = b'[{"ts": "2024-05-06T18:43:02Z", "ms_played": 1, "x": ' + b"[" * 5000 + b"]" * 5000 + b"}]"
+
 REFUSALS = {
     "not-a-zip": ("export.pdf", b"%PDF-1.4 not an export", "not a zip file or a streaming-history JSON file"),
     "empty-file": ("export.zip", b"", "not a zip file or a streaming-history JSON file"),
@@ -500,6 +527,23 @@ REFUSALS = {
         "endsong_0.json",
         b'{"ts": "2024-05-06T18:43:02Z"}',
         "not a zip file or a streaming",
+    ),
+    # Valid JSON past simdjson's limits: it raised RuntimeError, a traceback and a retried trigger.
+    # Stored, not deflated: so regular a file would trip the ratio limit first.
+    "integer-over-64-bits": (
+        "export.zip",
+        make_zip({GOOD_ENTRY: GOOD_HISTORY, "MyData/endsong_0.json": BIG_INTEGER}, zipfile.ZIP_STORED),
+        "MyData/endsong_0.json: not streaming history (it holds an integer too large for 64 bits)",
+    ),
+    "nested-5000-deep": (
+        "export.zip",
+        make_zip({GOOD_ENTRY: GOOD_HISTORY, "MyData/endsong_0.json": DEEP}, zipfile.ZIP_STORED),
+        "MyData/endsong_0.json: not streaming history (it nests arrays or objects too deeply)",
+    ),
+    "lone-json-integer-over-64-bits": (
+        "endsong_0.json",
+        BIG_INTEGER,
+        "endsong_0.json: not streaming history (it holds an integer too large for 64 bits)",
     ),
 }
 
@@ -748,4 +792,211 @@ def test_inspecting_an_upload_decides_what_lands_without_writing_anything():
         ("Spotify Account Data/StreamingHistory_podcast_0.json", "account_podcast"),
         ("MyData/StreamingHistory0.json", "account_legacy"),
     ]
-    assert plan.skipped == {"video": 0, "other": 3}
+    assert plan.skipped == {"video": 0, "symlink": 0, "other": 3}
+
+
+def test_an_export_over_the_total_the_settings_allow_is_refused_naming_the_setting(lake):
+    big = b"[" + b",".join([as_json(extended_2024(1))[1:-1]] * 2000) + b"]"  # ~1.4 MB of history
+    data = make_zip({GOOD_ENTRY: GOOD_HISTORY, "MyData/endsong_0.json": big}, zipfile.ZIP_STORED)
+    put(lake, "alice/export.zip", data)
+
+    with pytest.raises(UploadRefused) as refused:
+        accept_upload(lake, "alice/export.zip", Settings(export_max_uncompressed_mb=1))
+
+    assert str(refused.value) == (
+        "history files add up to more than 1 MiB uncompressed, over the limit "
+        "(the EXPORT_MAX_UNCOMPRESSED_MB setting)"
+    )
+    assert list(lake.list(RAW_CONTAINER)) == []
+    assert accept_upload(lake, "alice/export.zip", Settings()).history_files == 2  # default: 2048 MiB
+
+
+# --- records too large for curation ---------------------------------------------------------------
+
+SMALL_RECORD = json.dumps(extended_2024(1)[0]).encode()
+
+
+def record_of(size: int) -> bytes:
+    """A valid extended record taking exactly `size` bytes, most of them one long track name."""
+    head = b'{"ts": "2024-05-06T18:43:02Z", "ms_played": 1000, "master_metadata_track_name": "'
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
+def history_around(record: bytes, before: int = 1) -> bytes:
+    """An extended history file: `before` ordinary records, `record`, one more ordinary record."""
+    return b"[\n" + b",\n".join([SMALL_RECORD] * before + [record, SMALL_RECORD]) + b"\n]"
+
+
+@pytest.mark.parametrize("packed", ["lone", "zip"])
+def test_a_record_of_40_mb_is_refused_before_anything_lands(lake, packed):
+    """It passed before and then failed curation on every run (DuckDB's maximum_object_size)."""
+    body = history_around(record_of(40 << 20))
+    entry = "Streaming_History_Audio_2024_0.json"
+    if packed == "lone":
+        name, data = f"bob/{entry}", body
+    else:
+        name, data = "bob/export.zip", make_zip({f"{EXTENDED_DIR}/{entry}": body}, zipfile.ZIP_STORED)
+        entry = f"{EXTENDED_DIR}/{entry}"
+
+    _assert_refused(
+        lake,
+        name,
+        data,
+        f"{entry}: record 1 is {40 << 20} bytes, over the 16 MiB one history record may take",
+    )
+
+    assert list(lake.list(RAW_CONTAINER)) == []
+
+
+def at_duckdbs_worst_offset(record: bytes) -> bytes:
+    """History with `record` starting 15 bytes short of 16 MiB into the file, where DuckDB's read
+    buffers meet: the one place an object a few bytes over maximum_object_size fails there."""
+    before = b",\n".join([SMALL_RECORD] * ((16 << 20) // (len(SMALL_RECORD) + 2) - 1)) + b",\n"
+    return b"[" + b" " * ((16 << 20) - 15 - 1 - len(before)) + before + record + b"]"
+
+
+def test_the_largest_record_the_upload_lets_through_is_one_curation_reads(lake, folder_settings, tmp_path):
+    largest = at_duckdbs_worst_offset(record_of(MAX_RECORD_BYTES))
+    put(lake, "bob/Streaming_History_Audio_2024_0.json", largest)
+
+    result = accept_upload(lake, "bob/Streaming_History_Audio_2024_0.json")
+    message = curate_raw_file(lake, result.raw_paths[0], folder_settings)
+
+    count = largest.count(b'"ts"')
+    assert message is not None and [f.rows for f in message.files] == [count]
+    over = at_duckdbs_worst_offset(record_of(MAX_RECORD_BYTES + 64))
+    with pytest.raises(
+        UploadRefused, match=rf"record {count - 1} is {MAX_RECORD_BYTES + 64} bytes, over the 16"
+    ):
+        check_history(over, "h.json", "extended")
+    # What the upload stage spares curation: DuckDB fails on that file (so the limit is its own).
+    (tmp_path / "over.json").write_bytes(over)
+    with pytest.raises(ValueError, match="maximum_object_size"):
+        curate_history(tmp_path / "over.json", "extended", "u", "o")
+
+
+def test_records_are_measured_right_when_strings_hold_what_lies_between_records():
+    tricky = json.dumps({**extended_2024(1)[0], "x": "}, {" * (3 << 19)}).encode()  # 6 MiB of "}, {"
+    assert check_history(history_around(tricky, 2), "h.json", "extended") == ("extended", True)
+    with_many = b"[" + b",".join([tricky, tricky, record_of(MAX_RECORD_BYTES + 7), tricky]) + b"]"
+    with pytest.raises(UploadRefused, match=rf"^h\.json: record 2 is {MAX_RECORD_BYTES + 7} bytes"):
+        check_history(with_many, "h.json", "extended")
+    nested = json.dumps({**extended_2024(1)[0], "x": [{"a": "]"}] * 10}).encode()  # objects in arrays
+    padded = b"[" + b",".join([nested] * 2 + [record_of(MAX_RECORD_BYTES + 1), nested]) + b"]"
+    with pytest.raises(UploadRefused, match=rf"record 2 is {MAX_RECORD_BYTES + 1} bytes"):
+        check_history(padded, "h.json", "extended")
+
+
+@pytest.mark.azurite
+def test_on_azurite_json_curation_could_not_read_is_quarantined_not_retried(azurite_settings):
+    lake = open_lake(azurite_settings)
+    for name, data, reason in [
+        ("bob/endsong_0.json", BIG_INTEGER, "integer too large for 64 bits"),
+        ("bob/export.zip", make_zip({"MyData/endsong_0.json": DEEP}, zipfile.ZIP_STORED), "too deeply"),
+        ("bob/Streaming_History_Audio_2024_0.json", history_around(record_of(17 << 20)), "record 1 is"),
+    ]:
+        _assert_refused(lake, name, data, reason)
+    assert list(lake.list(RAW_CONTAINER)) == []
+
+
+# --- lone files known by their own names ------------------------------------------------------------
+
+
+def cli_name(user: str, filename: str, data: bytes) -> str:
+    """The name `python -m cli ingest` gives a local file in upload/: its content hash first."""
+    return upload_path(user, filename, upload_id_of(data)[:8])
+
+
+@pytest.mark.parametrize(
+    ("filename", "records", "kind"),
+    [
+        ("Streaming_History_Audio_2024_0.json", extended_2024(2), "extended"),
+        ("StreamingHistory_music_0.json", account_music(), "account_music"),
+        ("StreamingHistory_audiobook_0.json", account_audiobook(), "account_audiobook"),
+        ("StreamingHistory0.json", account_music(), "account_legacy"),
+        ("history.json", account_audiobook(), "account_audiobook"),  # no name to go by: sniffed
+    ],
+)
+def test_a_lone_file_the_cli_uploaded_lands_under_its_own_name_as_its_kind(lake, filename, records, kind):
+    data = as_json(records)
+    name = cli_name("carol", filename, data)
+    put(lake, name, data)
+
+    result = accept_upload(lake, name)
+
+    assert result.raw_paths == (f"exports/carol/{upload_id_of(data)}/{kind}/{filename}",)
+
+
+def test_a_lone_video_file_the_cli_uploaded_is_refused_not_loaded_as_streams(lake):
+    data = as_json(video_records())
+
+    _assert_refused(lake, cli_name("carol", "Streaming_History_Video_2023.json", data), data, NO_HISTORY)
+
+    assert list(lake.list(RAW_CONTAINER)) == []
+
+
+def test_an_empty_lone_history_file_is_refused_for_holding_no_stream_not_for_its_name(lake):
+    refused = _assert_refused(
+        lake, cli_name("carol", "Streaming_History_Audio_2023_9.json", b"[]"), b"[]", "no valid stream"
+    )
+    assert str(refused) == "no valid stream in this upload"
+
+
+def test_a_refusal_names_a_lone_file_as_its_owner_called_it(lake):
+    data = GOOD_HISTORY[:-5]
+
+    refused = _assert_refused(lake, cli_name("carol", "Streaming_History_Audio_2024_0.json", data), data, "")
+
+    assert str(refused).startswith("Streaming_History_Audio_2024_0.json: invalid JSON (")
+    assert upload_id_of(data)[:8] not in str(refused)
+
+
+@pytest.mark.parametrize("lead", [b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n  "])
+def test_a_lone_file_with_a_byte_order_mark_lands_unchanged_and_curates(lake, folder_settings, lead):
+    data = lead + as_json(extended_2024(2))
+    put(lake, "carol/Streaming_History_Audio_2024_0.json", data)
+
+    result = accept_upload(lake, "carol/Streaming_History_Audio_2024_0.json")
+
+    assert lake.read_bytes(RAW_CONTAINER, result.raw_paths[0]) == data
+    message = curate_raw_file(lake, result.raw_paths[0], folder_settings)
+    assert message is not None and [f.rows for f in message.files] == [2]
+
+
+# --- audiobooks and symlinks --------------------------------------------------------------------------
+
+
+def test_account_audiobook_history_lands_as_audiobooks(lake):
+    entry = "Spotify Account Data/StreamingHistory_audiobook_0.json"
+    data = make_zip(ACCOUNT_ENTRIES | {entry: as_json(account_audiobook())})
+    put(lake, "bob/export.zip", data)
+
+    result = accept_upload(lake, "bob/export.zip")
+
+    assert f"exports/bob/{upload_id_of(data)}/account_audiobook/{entry}" in result.raw_paths
+    assert result.history_files == 4 and result.skipped == {"video": 0, "symlink": 0, "other": 3}
+
+
+def symlink(name: str, target: bytes) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, (2024, 5, 6, 0, 0, 0))
+    info.create_system = 3  # Unix, as `zip -y`, macOS and a packed folder write them
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+def test_symlink_entries_are_counted_and_never_read_as_history(lake, caplog):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(GOOD_ENTRY, GOOD_HISTORY)
+        archive.writestr(
+            symlink(f"{EXTENDED_DIR}/Streaming_History_Audio_2024_1.json", b"/etc/passwd"), "/etc/passwd"
+        )
+        archive.writestr(symlink("Spotify Account Data", b"/home"), "/home")
+    put(lake, "bob/export.zip", buffer.getvalue())
+
+    with caplog.at_level(logging.INFO, logger=upload_module.__name__):
+        result = accept_upload(lake, "bob/export.zip")
+
+    assert result.skipped == {"video": 0, "symlink": 2, "other": 0}
+    assert result.history_files == 1 and list(lake.list(RAW_CONTAINER)) == list(result.raw_paths)
+    assert "2 symlinks" in caplog.records[-1].getMessage()
