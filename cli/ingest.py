@@ -108,6 +108,8 @@ def describe(name: str, summary) -> str:
     parts.append(aside)
     if summary.skipped_detail.get("video"):
         parts.append(f"{summary.skipped_detail['video']} video files skipped")
+    if summary.skipped_detail.get("symlink"):
+        parts.append(f"{summary.skipped_detail['symlink']} symbolic links skipped (never followed)")
     return f"{name}: {finished}" + ", ".join(parts) + earlier
 
 

@@ -211,6 +211,8 @@ def test_the_summary_line_names_each_kind_and_what_was_not_new():
         "3 account-data streams already in the extended history, 2 duplicates skipped, "
         "0 records set aside (and 1 load an earlier run left queued)"
     )
+    linked = IngestSummary(files=1, streams_accepted=1, music_accepted=1, skipped_detail={"symlink": 2})
+    assert describe("z", linked).endswith(", 2 symbolic links skipped (never followed)")
     only_music = IngestSummary(files=1, streams_accepted=2, music_accepted=2)
     assert describe("y.json", only_music) == (
         "y.json: 1 files, 2 streams accepted, 0 duplicates skipped, 0 records set aside"

@@ -82,13 +82,14 @@ def test_audiobook_listening_from_both_packages_loads_once_as_audiobooks(folder_
 
     summary = ingest(folder_settings, export, "me")
 
-    assert (summary.files, summary.streams_accepted, summary.duplicates_skipped) == (2, 1, 1)
+    assert (summary.files, summary.streams_accepted, summary.duplicates_skipped) == (2, 1, 0)
+    assert (summary.audiobook_accepted, summary.in_extended_history) == (1, 1)  # its account row
     assert streams(folder_settings) == [("extended", "audiobook", None, "The Long Book", "Chapter 3")]
 
     alone = tmp_path / "StreamingHistory_audiobook_0.json"  # the account file again, on its own
     alone.write_text(json.dumps([ACCOUNT_CHAPTER, {**ACCOUNT_CHAPTER, "endTime": "2024-05-09 08:00"}]))
     again = ingest(folder_settings, alone, "me")
-    assert (again.streams_accepted, again.duplicates_skipped) == (1, 1)
+    assert (again.streams_accepted, again.duplicates_skipped, again.in_extended_history) == (1, 0, 1)
     assert [row[:2] for row in streams(folder_settings)] == [
         ("extended", "audiobook"),
         ("account", "audiobook"),
