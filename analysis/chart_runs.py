@@ -17,22 +17,13 @@ two ranks on one day (a data error) counts with its better one.
 
 from __future__ import annotations
 
+from contracts.charts import FLOAT_FEATURES
 from load.dialect import Dialect
 
 HORIZON_DAYS = 90  # what is predicted: peak rank and days on chart within this many days of entering
 FIRST_WEEK = 7  # what the model sees: the first this many days
 TOP = 200
-AUDIO_FEATURES = (
-    "danceability",
-    "energy",
-    "loudness",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-)
+AUDIO_FEATURES = FLOAT_FEATURES  # the model averages the float ones (key, mode, … are not scales)
 DAYS = tuple(range(1, FIRST_WEEK + 1))
 
 

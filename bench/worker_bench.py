@@ -19,20 +19,17 @@ Usage: python bench/worker_bench.py [--rounds 5]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make the project's packages importable
 
+from tests.azurite import running_azurite  # noqa: E402
 from tests.fakes.spotify_api import Catalog, FakeSpotify, past_ms  # noqa: E402
 from tests.worker import payloads  # noqa: E402
 from tests.worker.host import WorkerHost  # noqa: E402
@@ -40,37 +37,6 @@ from tests.worker.rpc import compile_protos  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "my_spotify_data.zip"
 UPLOAD = "me/my_spotify_data.zip"
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-@contextlib.contextmanager
-def azurite(data: Path) -> Iterator[str]:
-    """A fresh Azurite from ./node_modules (make install-dev); yields its connection string."""
-    ports = []
-    for _ in range(2):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
-    blob, queue = ports
-    args = ["--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--location", str(data)]
-    args += ["--blobHost", "127.0.0.1", "--blobPort", str(blob), "--queueHost", "127.0.0.1"]
-    args += ["--queuePort", str(queue), "--tableHost", "127.0.0.1", "--tablePort", "0"]
-    process = subprocess.Popen([str(ROOT / "node_modules/.bin/azurite"), *args], stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", blob), timeout=0.2).close()
-                socket.create_connection(("127.0.0.1", queue), timeout=0.2).close()
-                break
-            time.sleep(0.1)
-        yield (
-            f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;"
-            f"QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;"
-        )
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def one_round(rpc, rpc_path: Path, work: Path, fake: FakeSpotify) -> dict[str, float]:
@@ -78,7 +44,7 @@ def one_round(rpc, rpc_path: Path, work: Path, fake: FakeSpotify) -> dict[str, f
     from storage import open_lake
 
     timings: dict[str, float] = {}
-    with azurite(work / "azurite") as connection:
+    with running_azurite(work / "azurite") as connection:
         values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
         values.update(AzureWebJobsStorage=connection, DataLake=connection, LAKE_DIR=str(work / "lake"))
         values.update({name.upper(): value for name, value in fake.settings_overrides().items()})

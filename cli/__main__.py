@@ -86,10 +86,10 @@ def _run_holding_lake(module, args: argparse.Namespace) -> int:
     if access is None:
         return module.run(args) or 0
     from cli.common import settings_from  # lazy: only commands that touch a lake need these
-    from cli.lock import hold_lake  # lazy: as above
+    from cli.lock import hold_lake, lake_lock_path  # lazy: as above
 
     settings = settings_from(args)
-    if access == "create" and not (settings.uses_storage_account and settings.warehouse == "synapse"):
+    if access == "create" and lake_lock_path(settings) is not None:  # a local lake, made if missing
         settings.lake_dir.mkdir(parents=True, exist_ok=True)
     with hold_lake(settings, exclusive=access != "read"):
         return module.run(args) or 0

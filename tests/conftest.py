@@ -11,30 +11,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from settings import Settings
+from tests.azurite import BINARY, running_azurite
 from tests.fakes.arm_api import FakeArm
 from tests.fakes.spotify_api import Catalog, FakeSpotify
 
 ROOT = Path(__file__).resolve().parent.parent
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 @pytest.fixture(scope="session")
@@ -43,34 +30,15 @@ def azurite_connection_string():
     if existing and not os.environ.get("PYTEST_XDIST_WORKER"):
         yield existing
         return
-    binary = ROOT / "node_modules" / ".bin" / "azurite"
-    if not binary.exists():
+    if not BINARY.exists():
         pytest.fail("Azurite is not installed: run `make test` (it runs `npm ci`).")
-    blob, queue, table = _free_ports(3)
     data = tempfile.mkdtemp(prefix="azurite-")
-    args = ["--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--location", data]
-    for service, port in (("blob", blob), ("queue", queue), ("table", table)):
-        args += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
-    proc = subprocess.Popen([str(binary), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", queue), timeout=0.2).close()
-                socket.create_connection(("127.0.0.1", blob), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail("Azurite did not start")
-                time.sleep(0.1)
-        yield (
-            f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;"
-            f"QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;"
-        )
+        with running_azurite(Path(data)) as connection:
+            yield connection
+    except RuntimeError as error:
+        pytest.fail(str(error))
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         shutil.rmtree(data, ignore_errors=True)
 
 

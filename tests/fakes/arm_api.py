@@ -28,8 +28,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import LoopbackServer
 
 API_VERSION = "2021-06-01"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -49,7 +51,7 @@ class Seen:
     status: int
 
 
-class FakeArm:
+class FakeArm(LoopbackServer):
     """`with FakeArm(status="Paused") as arm:`; `arm.settings_overrides()` points Settings at it."""
 
     def __init__(self, status: str = "Online", transition_gets: int = 1):
@@ -61,23 +63,6 @@ class FakeArm:
         self.seen: list[Seen] = []
         self._scripted: list[dict] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # ---- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> FakeArm:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def identity_endpoint(self) -> str:
@@ -263,3 +248,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # quiet: the test output is the record
         pass
+
+
+FakeArm.handler = _Handler

@@ -23,9 +23,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.openapi_check import problems
 
 CLIENT_ID = "fake-client-id"
@@ -97,7 +98,7 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-class FakeSpotify:
+class FakeSpotify(LoopbackServer):
     """Start with `with FakeSpotify(...) as fake:`; `fake.settings_overrides()` points Settings at it."""
 
     def __init__(
@@ -125,24 +126,6 @@ class FakeSpotify:
         self.validation_errors: list[str] = []
         self.token_requests: list[dict] = []  # form bodies posted to /api/token (grant types)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # ---- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> FakeSpotify:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        # A short poll: shutdown() waits up to one poll interval (0.5 s by default, per test).
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def api_url(self) -> str:
@@ -512,3 +495,6 @@ def _answer(fake: FakeSpotify, path: str, spec_path: str, query: dict) -> tuple[
 
 def past_ms(days: float) -> int:
     return int((datetime.now(UTC) - timedelta(days=days)).timestamp() * 1000)
+
+
+FakeSpotify.handler = _Handler
