@@ -23,9 +23,15 @@ Then the same export ingested again into the lake its load finished in (target â
 ingest), and the scaling: the bare parse and the ingest at each --streams size, time and peak RSS
 (target for the ingest: â‰¤ 350 MB, flat up to 1M streams).
 
+Last, exports of many tiny files (--many-files: 1 000 and 9 998 history files of two streams;
+with its video file and ReadMe the last is the 10 000 entries a zip may hold): the bare parse, the
+ingest, and the ingest's time a file, which stays flat when the ingest is linear in the number of
+files (it bundles them: extract.export.upload.plan_bundles).
+
 Exports are generated once into bench/out/ (samples.generate.write_large_extended_zip, 25 000
 streams a file, as `python -m samples.generate --large` writes them) and reused.
-Usage: python bench/ingest_bench.py [--field 300000] [--streams 100000,300000,1000000] [--repeat 3]
+Usage: python bench/ingest_bench.py [--field 300000] [--streams 100000,300000,1000000]
+       [--many-files 1000,9998] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -161,17 +167,39 @@ def _installed(module: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def export_zip(streams: int) -> Path:
+def export_zip(streams: int, per_file: int = 25_000) -> Path:
     from samples.generate import write_large_extended_zip
 
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"extended_{streams}.zip"
+    name = f"extended_{streams}.zip" if per_file == 25_000 else f"extended_{streams}_by_{per_file}.zip"
+    path = OUT / name
     if not path.exists():
         print(f"generating {path.name} ...", file=sys.stderr, flush=True)
         partial = path.with_suffix(".partial")  # an interrupted run leaves no half-written export
-        write_large_extended_zip(partial, streams)
+        write_large_extended_zip(partial, streams, per_file)
         partial.rename(path)
     return path
+
+
+MANY_PER_FILE = 2  # streams in each file of a many-file export
+
+
+def many_files(counts: list[int], repeat: int) -> None:
+    """Exports of `counts` files of MANY_PER_FILE streams: bare parse and ingest, and time a file."""
+    print(f"\nmany tiny files, {MANY_PER_FILE} streams each, best of {repeat} (target: seconds, linear):")
+    print(f"  {'files':>9} {'bare':>9} {'ingest':>9} {'CPU':>9} {'RSS':>7} {'ratio':>6} {'a file':>9}")
+    for files in counts:
+        ways: dict[str, Way] = {BARE_LABEL: _script("bare parse", BARE), INGEST_LABEL: _ingest}
+        runs = best_of(ways, export_zip(files * MANY_PER_FILE, MANY_PER_FILE), repeat)
+        bare, ingest = runs[BARE_LABEL], runs[INGEST_LABEL]
+        if ingest.rows != files * MANY_PER_FILE:
+            raise SystemExit(f"the ingest of {files:,} files loaded {ingest.rows:,} streams")
+        print(
+            f"  {files:>9,} {bare.seconds:7.2f} s {ingest.seconds:7.2f} s {ingest.cpu:7.2f} s "
+            f"{ingest.rss_mb:4.0f} MB {ingest.seconds / bare.seconds:5.2f}x "
+            f"{ingest.seconds / files * 1000:6.2f} ms",
+            flush=True,
+        )
 
 
 def best_of(ways: dict[str, Way], export: Path, repeat: int) -> dict[str, Run]:
@@ -267,17 +295,25 @@ def main() -> None:
     parser.add_argument(
         "--streams", default="100000,300000,1000000", help="export sizes for the scaling ('': skip)"
     )
+    parser.add_argument(
+        "--many-files", default="1000,9998", help="file counts of the many-tiny-files exports ('': skip)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="best of N for every figure")
     args = parser.parse_args()
     sizes = [int(s) for s in args.streams.split(",") if s.strip()]
+    many = [int(s) for s in args.many_files.split(",") if s.strip()]
     for streams in ([args.field] if args.field else []) + sizes:
         export_zip(streams)  # generated before any clock starts
+    for files in many:
+        export_zip(files * MANY_PER_FILE, MANY_PER_FILE)
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
     measured = {args.field: field(args.field, args.repeat)} if args.field else {}
     if args.field:
         reingest(args.field, args.repeat, measured[args.field][1])
     if sizes:
         scaling(sizes, args.repeat, measured)
+    if many:
+        many_files(many, args.repeat)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
     upload/      [<user>/]<file>                                    what a person (or the CLI) drops
     raw/         exports/<user>/<upload-id>/<kind>/<entry path>     an export's history files, unchanged
+                 exports/<user>/<upload-id>/bundles/<kind>/<n>.zip  small ones of a many-file export, together
                  spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.json   Web API answers, as returned
                  charts/<upload-id>/<name>                          a public chart file (.csv, .csv.gz)
     curated/     <dataset>/<user-id>/<upload-id>/<kind>/<entry path minus .json>.parquet
+                 <dataset>/<user-id>/<upload-id>/bundles/<kind>/<n>.parquet
                  <dataset>[/<user-id>]/spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.parquet
                  chart_entries|chart_rejects/<upload-id>/<name>/part-<n>.parquet
                  <dataset>[/<user-id>]/analysis/<analysis>/<run-id>.parquet    what an analysis computed
@@ -167,6 +169,52 @@ class ExportFile:
         """
         name = self.entry[: -len(".json")] if self.entry.endswith(".json") else self.entry
         tail = f"{user_id}/{self.upload_id}/{self.kind}/{name}.parquet"
+        return f"streams/{tail}", f"rejects/{tail}"
+
+
+BUNDLES = "bundles"  # the raw folder of an upload's bundles; never a history kind
+
+
+@dataclass(frozen=True)
+class ExportBundle:
+    """Small history files of one kind from an upload of many, landed together as one stored zip of
+    the files, unchanged: raw/exports/<user>/<upload-id>/bundles/<kind>/<n>.zip.
+
+    One blob, one curation and one load for up to a thousand files (extract.export.upload decides
+    which), where one each would cost a blob event, a curation and a warehouse load per file. Each
+    member keeps its own lineage: its rows' origin is the member's, as if it had landed alone.
+    """
+
+    user: str
+    upload_id: str
+    kind: str  # one of contracts.vintages.HISTORY_KINDS
+    number: int  # 1, 2, ... within the upload and kind
+
+    @property
+    def raw_path(self) -> str:
+        return f"{EXPORTS_PREFIX}/{self.user}/{self.upload_id}/{BUNDLES}/{self.kind}/{self.number:04d}.zip"
+
+    def member(self, entry: str) -> ExportFile:
+        """The history file a member (by its path inside the export) would be, landed alone."""
+        return ExportFile(self.user, self.upload_id, self.kind, entry)
+
+    @classmethod
+    def parse(cls, path: str) -> ExportBundle | None:
+        """The bundle a raw path names, or None when it is not one."""
+        parts = path.split("/")
+        if len(parts) != 6 or parts[0] != EXPORTS_PREFIX or parts[3] != BUNDLES:
+            return None
+        user, upload_id, kind, name = parts[1], parts[2], parts[4], parts[5]
+        stem = name.removesuffix(".zip")
+        if not user or not upload_id or kind not in HISTORY_KINDS or stem == name or not stem.isdigit():
+            return None
+        if not stem.isascii() or int(stem) < 1:
+            return None
+        return cls(user, upload_id, kind, int(stem))
+
+    def curated_paths(self, user_id: str) -> tuple[str, str]:
+        """(streams, rejects) Parquet paths inside curated/: one of each for the whole bundle."""
+        tail = f"{user_id}/{self.upload_id}/{BUNDLES}/{self.kind}/{self.number:04d}.parquet"
         return f"streams/{tail}", f"rejects/{tail}"
 
 

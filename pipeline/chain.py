@@ -60,7 +60,7 @@ class IngestSummary:
     audiobook_accepted: int = 0
     in_extended_history: int = 0
     earlier_messages: int = 0  # load messages an earlier run left queued, loaded by this one
-    files_already_loaded: int = 0  # raw files whose load had finished: not curated again
+    files_already_loaded: int = 0  # raw blobs (files or bundles) whose load had finished: not curated again
 
     def add(self, result: LoadResult) -> None:
         """Count a load's result in (every LoadResult counter but `files`)."""

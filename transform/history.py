@@ -1,9 +1,11 @@
 """raw/exports/... history files → curated `streams` (and `rejects`) Parquet, one file each.
 
 Layout in raw: `exports/<user>/<upload-id>/<kind>/<entry path>` (contracts.layout.ExportFile), kind
-one of contracts.vintages.HISTORY_KINDS. `curate_history` is the pure core: one JSON array file in,
-two Arrow tables out with exactly the `streams` and `rejects` schemas of contracts/datasets.py.
-`curate_export_file` is the shell around it: user id, lake I/O, Parquet, the load message.
+one of contracts.vintages.HISTORY_KINDS, or small files of one kind together in a bundle
+(ExportBundle). `curate_history` is the pure core: one JSON array file in, two Arrow tables out with
+exactly the `streams` and `rejects` schemas of contracts/datasets.py; `curate_bundle` gives the same
+for a bundle's members, in one query. `curate_export_file` and `curate_export_bundle` are the shells
+around them: user id, lake I/O, Parquet, the load message.
 
 DuckDB parses the file with explicit columns (no sniffing), every field read as VARCHAR, or as
 JSON where the JSON type matters, so one odd value never fails a file. The SQL validates each
@@ -17,15 +19,19 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import simdjson
 
 from contracts.datasets import REJECTS, STREAMS
-from contracts.layout import CURATED_CONTAINER, RAW_CONTAINER, ExportFile
+from contracts.layout import CURATED_CONTAINER, RAW_CONTAINER, ExportBundle, ExportFile
 from contracts.load_message import CuratedFile, LoadMessage
 from contracts.text import one_line
 from contracts.vintages import ACCOUNT_AUDIOBOOK, ACCOUNT_PODCAST, EXTENDED, HISTORY_KINDS, MAX_RECORD_BYTES
@@ -274,6 +280,13 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
     track, episode or chapter, msPlayed) for account rows: the same play in two files or two
     uploads gets the same key. Duplicates are kept here; the loader drops them.
     """
+    table = _records(json_path, kind, origin)
+    return _datasets(table, kind, user_id, pa.nulls(table.num_rows, pa.string()).fill_null(origin))
+
+
+def _records(json_path: Path, kind: str, origin: str) -> pa.Table:
+    """Every record of one history file, in file order: its index, `reason` (NULL when valid) and
+    the normalised columns. Raises ValueError when the file is not a JSON array of objects."""
     if kind not in HISTORY_KINDS:
         raise ValueError(f"{origin}: not a history kind: {kind!r}")
     sql = _EXTENDED_SQL if kind == EXTENDED else _ACCOUNT_SQL.get(kind, _MUSIC_SQL)
@@ -300,6 +313,13 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
     bad = table.filter(pc.invert(ok))
     if bad.num_rows and pc.any(bad["all_null"]).as_py():
         _refuse_null_elements(json_path, origin, bad.filter(bad["all_null"])["record_index"].to_pylist())
+    return table
+
+
+def _datasets(table: pa.Table, kind: str, user_id: str, origins: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """(streams, rejects) of the records `_records` read; `origins`: each record's origin."""
+    ok = pc.is_null(table["reason"])
+    bad = table.filter(pc.invert(ok))
     good = table.filter(ok)
     n = good.num_rows
 
@@ -316,7 +336,7 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
         "ts": good["ts_ms"].cast(STREAMS.field("ts").type),
         "ms_played": good["ms_played"],
         "content_type": good["content_type"],
-        "origin": const(origin),
+        "origin": origins.filter(ok),
     }
     if kind == EXTENDED:
         for name in STREAMS.names:
@@ -336,12 +356,64 @@ def curate_history(json_path: Path, kind: str, user_id: str, origin: str) -> tup
     rejects = pa.table(
         {
             "user_id": pa.nulls(bad.num_rows, pa.string()).fill_null(user_id),
-            "origin": pa.nulls(bad.num_rows, pa.string()).fill_null(origin),
+            "origin": origins.filter(pc.invert(ok)),
             "record_index": bad["record_index"],
             "reason": bad["reason"],
         }
     )
     return streams.cast(STREAMS), rejects.cast(REJECTS)
+
+
+def curate_bundle(members: Sequence[tuple[str, bytes]], kind: str, user_id: str) -> tuple[pa.Table, pa.Table]:
+    """A bundle's members, (origin, JSON array bytes) each, of one `kind` → (streams, rejects).
+
+    The same tables, row for row, as curating each member with `curate_history` and concatenating
+    them in order: each record keeps its member's origin and its position in its member. One query
+    for all: the members' records are joined into one array (the count of each taken from a parse
+    of it). When that array cannot be curated, each member is curated alone, so an error names the
+    member it is in.
+    """
+    if not members:
+        raise ValueError("an empty bundle")
+    parser = simdjson.Parser()
+    bodies: list[bytes] = []
+    counts: list[int] = []
+    try:
+        for _origin, data in members:
+            document = parser.parse(data)
+            counts.append(len(document) if isinstance(document, simdjson.Array) else -1)
+            del document  # the parser reuses its buffers for the next member
+            body = data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n")
+            bodies.append(body[1:-1].strip(b" \t\r\n") if counts[-1] > 0 else b"")
+    except (ValueError, RuntimeError):  # not JSON: curated alone below, to be told which
+        counts = [-1]
+    if min(counts) >= 0:
+        with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+            joined = Path(tmp, "members.json")
+            joined.write_bytes(b"[" + b",".join(body for body in bodies if body) + b"]")
+            try:
+                table = _records(joined, kind, "bundle")
+            except ValueError:
+                table = None
+        if table is not None and table.num_rows == sum(counts):
+            starts = np.cumsum([0, *counts[:-1]])
+            index = table["record_index"].to_numpy()
+            member = np.searchsorted(starts, index, side="right") - 1
+            # A member with no records starts where the next one does: searchsorted skips it.
+            table = table.set_column(
+                table.schema.get_field_index("record_index"), "record_index", pa.array(index - starts[member])
+            )
+            origins = pc.take(pa.array([origin for origin, _ in members], pa.string()), pa.array(member))
+            return _datasets(table, kind, user_id, origins)
+    # Not one array's worth: curate each member alone (its own error, with its own name).
+    logger.info("bundle of %d files: curating each alone (they do not read as one array)", len(members))
+    parts = []
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+        for number, (origin, data) in enumerate(members):
+            path = Path(tmp, f"{number}.json")
+            path.write_bytes(data)
+            parts.append(curate_history(path, kind, user_id, origin))
+    return pa.concat_tables([p[0] for p in parts]), pa.concat_tables([p[1] for p in parts])
 
 
 def _check_starts_like_array(json_path: Path, origin: str) -> None:
@@ -382,14 +454,7 @@ def curate_export_file(lake: Lake, path: str, settings: Settings) -> LoadMessage
     with lake.local_path(RAW_CONTAINER, path) as local:
         streams, rejects = curate_history(local, export.kind, uid, export.origin)
 
-    streams_path, rejects_path = export.curated_paths(uid)
-    files = [CuratedFile("streams", streams_path, streams.num_rows)]
-    write_parquet(lake, streams_path, streams)
-    if rejects.num_rows:
-        files.append(CuratedFile("rejects", rejects_path, rejects.num_rows))
-        write_parquet(lake, rejects_path, rejects)
-    else:
-        lake.delete(CURATED_CONTAINER, rejects_path)  # one left by an older rule would mislead
+    message = _write_curated(lake, export.curated_paths(uid), streams, rejects, f"{RAW_CONTAINER}/{path}")
     logger.info(
         "curated %s for user %s: %d streams, %d records set aside",
         export.origin,
@@ -397,4 +462,52 @@ def curate_export_file(lake: Lake, path: str, settings: Settings) -> LoadMessage
         streams.num_rows,
         rejects.num_rows,
     )
-    return LoadMessage(curated_from=f"{RAW_CONTAINER}/{path}", files=tuple(files))
+    return message
+
+
+def curate_export_bundle(lake: Lake, path: str, settings: Settings) -> LoadMessage | None:
+    """Curate one landed bundle of small history files (`path` inside raw/); None when it is not one.
+
+    Writes one `curated/streams/<user_id>/<upload-id>/bundles/<kind>/<n>.parquet` (and `rejects/`,
+    when some records were set aside) for all its members, each atomically and overwritten on a
+    re-run, as for a file landed alone; each row keeps its member's origin.
+    """
+    bundle = ExportBundle.parse(path)
+    if bundle is None:
+        logger.info("raw exports file not in the <user>/<upload-id>/bundles/<kind>/<n>.zip layout, skipped")
+        return None
+    uid = user_id(bundle.user, user_id_key(lake, settings))
+    with lake.local_path(RAW_CONTAINER, path) as local:
+        try:
+            with zipfile.ZipFile(local) as archive:
+                members = [
+                    (bundle.member(info.filename).origin, archive.read(info)) for info in archive.infolist()
+                ]
+        except (zipfile.BadZipFile, OSError) as error:
+            raise ValueError(f"{path}: not a bundle of history files ({one_line(error)})") from None
+    streams, rejects = curate_bundle(members, bundle.kind, uid)
+    message = _write_curated(lake, bundle.curated_paths(uid), streams, rejects, f"{RAW_CONTAINER}/{path}")
+    logger.info(
+        "curated %d files of bundle %s for user %s: %d streams, %d records set aside",
+        len(members),
+        f"{bundle.upload_id}/{bundle.kind}/{bundle.number}",
+        uid,
+        streams.num_rows,
+        rejects.num_rows,
+    )
+    return message
+
+
+def _write_curated(
+    lake: Lake, paths: tuple[str, str], streams: pa.Table, rejects: pa.Table, curated_from: str
+) -> LoadMessage:
+    """Write one raw blob's streams (and rejects, if any) to curated/; the load message names them."""
+    streams_path, rejects_path = paths
+    files = [CuratedFile("streams", streams_path, streams.num_rows)]
+    write_parquet(lake, streams_path, streams)
+    if rejects.num_rows:
+        files.append(CuratedFile("rejects", rejects_path, rejects.num_rows))
+        write_parquet(lake, rejects_path, rejects)
+    else:
+        lake.delete(CURATED_CONTAINER, rejects_path)  # one left by an older rule would mislead
+    return LoadMessage(curated_from=curated_from, files=tuple(files))

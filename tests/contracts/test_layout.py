@@ -14,6 +14,7 @@ from contracts.layout import (
     DEFAULT_USER,
     AnalysisRun,
     ApiFile,
+    ExportBundle,
     ExportFile,
     UploadName,
     curated_group,
@@ -43,6 +44,41 @@ entry = st.lists(segment, min_size=1, max_size=4).map("/".join)
 def test_an_export_file_path_parses_back_to_the_same_file(user, upload_id, kind, entry):
     file = ExportFile(user, upload_id, kind, entry)
     assert ExportFile.parse(file.raw_path) == file
+
+
+@given(
+    user=label,
+    upload_id=st.from_regex(r"[0-9a-f]{16}", fullmatch=True),
+    kind=st.sampled_from(HISTORY_KINDS),
+    number=st.integers(min_value=1, max_value=99_999),
+    entry=entry,
+)
+def test_a_bundle_path_parses_back_and_is_never_an_export_file(user, upload_id, kind, number, entry):
+    bundle = ExportBundle(user, upload_id, kind, number)
+    assert ExportBundle.parse(bundle.raw_path) == bundle
+    assert ExportFile.parse(bundle.raw_path) is None
+    assert ExportBundle.parse(ExportFile(user, upload_id, kind, entry).raw_path) is None
+    # A member keeps the lineage it would have had landed alone; the bundle's curated files are
+    # never a lone file's (whose third segment is a kind, never "bundles").
+    assert bundle.member(entry).origin == f"{upload_id}/{kind}/{entry}"
+    lone = ExportFile(user, upload_id, kind, entry).curated_paths("u" * 24)
+    assert not set(bundle.curated_paths("u" * 24)) & set(lone)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "exports/me/u1/bundles/extended/0001.json",
+        "exports/me/u1/bundles/extended/0000.zip",
+        "exports/me/u1/bundles/extended/x1.zip",
+        "exports/me/u1/bundles/video/0001.zip",
+        "exports/me/u1/bundles/extended/a/0001.zip",
+        "exports/me//bundles/extended/0001.zip",
+        "exports/me/u1/bundles/extended/\u0661.zip",  # a digit, but not an ASCII one
+    ],
+)
+def test_paths_outside_the_bundle_layout_are_not_bundles(path):
+    assert ExportBundle.parse(path.encode().decode("unicode_escape")) is None
 
 
 @given(

@@ -12,8 +12,10 @@ import pytest
 from contracts.layout import RAW_CONTAINER
 from load.warehouse import open_warehouse
 from pipeline.chain import UploadRefused, ingest
+from pipeline.stages import records_set_aside
+from settings import Settings
 from storage import open_lake
-from tests.exports import ACC, EXT, FILE_0, FILE_1, ext
+from tests.exports import ACC, EXT, FILE_0, FILE_1, NO_TS, ext
 
 BOOK, CHAPTER = "spotify:audiobook:7iHfbu1YPACw6oZPAFJtqe", "spotify:chapter:0D5wENdkdwbqlrHoaJ9g29"
 # One chapter played once, as each package records it: to the second with ids, and to the minute.
@@ -124,3 +126,45 @@ def test_a_lone_file_is_known_by_its_name_and_refused_in_one_line(
     assert str(refused.value).startswith(reason) and "\n" not in str(refused.value)
     assert refused.value.upload_id is not None and refused.value.upload_id[:8] not in str(refused.value)
     assert list(open_lake(folder_settings).list(RAW_CONTAINER)) == []
+
+
+def test_an_export_of_many_small_files_loads_as_the_same_records_in_two_files_would(
+    folder_settings, tmp_path
+):
+    # 200 files of one to three records: bundled (extract.export.upload.plan_bundles), one curation
+    # and one load a bundle, yet the warehouse holds what it holds for the same records in two files.
+    records = [
+        ext(f"2024-03-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00Z", f"A{n % 7}", f"T{n}", 1000 + n, None)
+        for n in range(400)
+    ]
+    files, taken = {}, 0
+    for n in range(200):
+        files[f"{EXT}/Streaming_History_Audio_2024_{n}.json"] = records[taken : taken + 1 + n % 3]
+        taken += 1 + n % 3
+    files[f"{EXT}/Streaming_History_Audio_2024_199.json"].append(NO_TS)  # set aside: the last file's 3rd
+    many = tmp_path / "many.zip"
+    many.write_bytes(zipped(files))
+    few = tmp_path / "few.zip"
+    flat = [r for part in files.values() for r in part]
+    few.write_bytes(
+        zipped(
+            {
+                f"{EXT}/Streaming_History_Audio_2024_0.json": flat[:200],
+                f"{EXT}/Streaming_History_Audio_2024_1.json": flat[200:],
+            }
+        )
+    )
+    other = Settings(lake_dir=tmp_path / "other-lake")
+
+    summary = ingest(folder_settings, many, "me")
+    ingest(other, few, "me")
+
+    assert (summary.files, summary.streams_accepted, summary.records_set_aside) == (200, taken, 1)
+    assert streams(folder_settings) == streams(other)
+    raw = list(open_lake(folder_settings).list(RAW_CONTAINER))
+    assert len(raw) == 1 and "/bundles/extended/" in raw[0]
+    total, (aside,) = records_set_aside(folder_settings, "me")
+    assert total == 1 and aside.file == f"{EXT}/Streaming_History_Audio_2024_199.json" and aside.record == 3
+
+    again = ingest(folder_settings, many, "me")
+    assert again.already_ingested and again.files_already_loaded == 1 and again.streams_accepted == 0
