@@ -8,7 +8,6 @@ stage still reads only what the previous one wrote, as in Azure.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import stat
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from contracts.layout import (
+    CLI_HASH_DIGITS,
     LOAD_QUEUE,
     RAW_CONTAINER,
     UPLOAD_CONTAINER,
@@ -29,12 +29,14 @@ from contracts.layout import (
 )
 from contracts.load_message import LoadMessage
 from extract.export.errors import UploadRefused
+from extract.export.upload import content_id
 from load.errors import LoadError
 from load.loader import ROW_BUDGET, LoadResult, finished_sources, load_messages
 from load.warehouse import Warehouse, open_warehouse
 from pipeline import stages
 from settings import Settings
 from storage import QueueMessage, open_lake, open_queue
+from storage.lake import Lake
 from transform.curate import release_memory
 
 __all__ = ["IngestSummary", "QueueDrainer", "UploadRefused", "curate_and_load", "drain_load_queue", "ingest"]
@@ -226,12 +228,26 @@ def _not_loaded_yet(settings: Settings, raw_paths: list[str]) -> list[str]:
     return [path for path in raw_paths if f"{RAW_CONTAINER}/{path}" not in done]
 
 
-def _short_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()[:8]
+def _upload(lake: Lake, source: Path, user: str, upload_name: str) -> tuple[str, str | None]:
+    """Drop `source` into upload/, named by its content; returns (blob name, its upload id).
+
+    The content id is computed once, here, from the file: the stage then need not read it again.
+    A file that changed while it was hashed and copied (its size, time or inode differ) gets no
+    id, and the stage hashes the blob itself.
+    """
+    before = source.stat()
+    with source.open("rb") as handle:
+        upload_id = content_id(handle)
+    # The same export again lands on the same name (contracts.layout.upload_path).
+    name = upload_path(user, upload_name, upload_id[:CLI_HASH_DIGITS])
+    lake.write_file(UPLOAD_CONTAINER, name, source)
+    after = source.stat()
+    unchanged = (before.st_size, before.st_mtime_ns, before.st_ino) == (
+        after.st_size,
+        after.st_mtime_ns,
+        after.st_ino,
+    )
+    return name, upload_id if unchanged else None
 
 
 def _pack_folder(folder: Path, target: Path) -> int:
@@ -274,12 +290,10 @@ def ingest(settings: Settings, export: Path, user: str, progress: Progress | Non
             if _pack_folder(export, upload_file) == 0:
                 raise UploadRefused(f"{export} is an empty folder")
             upload_name = upload_file.name
-        # The same export again lands on the same name (contracts.layout.upload_path).
-        name = upload_path(user, upload_name, _short_hash(upload_file))
-        lake.write_file(UPLOAD_CONTAINER, name, upload_file)
+        name, upload_id = _upload(lake, upload_file, user, upload_name)
     say(f"uploaded {upload_name}")
 
-    accepted = stages.accept_upload(settings, name, progress=say)
+    accepted = stages.accept_upload(settings, name, progress=say, upload_id=upload_id)
     summary.files = accepted.history_files
     summary.chart_parts = accepted.chart_parts
     summary.skipped_detail = dict(accepted.skipped)

@@ -55,16 +55,17 @@ __all__ = [
 
 
 def accept_upload(
-    settings: Settings, name: str, progress: Callable[[str], None] | None = None
+    settings: Settings, name: str, progress: Callable[[str], None] | None = None, upload_id: str | None = None
 ) -> UploadResult:
     """upload/{name}: validate the upload and land its history files in raw/ (or quarantine it).
 
-    Raises UploadRefused (already quarantined) for a bad upload.
+    Raises UploadRefused (already quarantined) for a bad upload. `upload_id`: the blob's content
+    id when the caller computed it from the bytes it wrote (the CLI); the trigger passes none.
     """
     from extract.export.upload import accept_upload as accept  # lazy: keeps function_app light
     from storage import open_lake
 
-    return accept(open_lake(settings), name, settings, progress)
+    return accept(open_lake(settings), name, settings, progress, upload_id)
 
 
 def curate_raw(settings: Settings, name: str) -> LoadMessage | None:

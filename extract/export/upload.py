@@ -186,7 +186,11 @@ class Landing:
 
 
 def accept_upload(
-    lake: Lake, name: str, settings: Settings | None = None, progress: Callable[[str], None] | None = None
+    lake: Lake,
+    name: str,
+    settings: Settings | None = None,
+    progress: Callable[[str], None] | None = None,
+    upload_id: str | None = None,
 ) -> UploadResult:
     """Validate upload/{name} and land its history files in raw/, or quarantine it and raise.
 
@@ -194,6 +198,9 @@ def accept_upload(
     trigger reports it. The user label is the first path segment, or "me". `settings` give the
     limits (zipguard.Limits.from_settings; the defaults without).
     Raises `UploadRefused(reason, upload_id)` for a bad upload; storage errors propagate.
+    `upload_id`: `content_id` of exactly the blob's bytes, when the caller hashed them as it wrote
+    the blob (the CLI does): a 3.4 GB chart file is then read three times, not four. Else the
+    blob is hashed here, as the trigger does.
 
     One pass: each history file is decompressed once, streamed into a staged (invisible) raw blob
     and checked. Only when every file has passed are the staged blobs committed (each commit fires
@@ -205,7 +212,7 @@ def accept_upload(
     path, user, blob_filename = parse_upload_name(name)
     limits = zipguard.Limits.from_settings(settings or Settings())
     with lake.open_read(UPLOAD_CONTAINER, path) as stream:
-        upload_id = content_id(stream)
+        upload_id = upload_id or content_id(stream)
         filename = original_filename(blob_filename, upload_id)  # what its owner called it
         try:
             if not USER_LABEL.fullmatch(user):

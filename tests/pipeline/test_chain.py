@@ -103,3 +103,19 @@ def test_reingesting_a_finished_export_curates_nothing_again(folder_settings, tm
         warehouse.run(f"DELETE FROM load_file WHERE source = '{source}'")
     redo = ingest(folder_settings, export, "me")
     assert redo.files_already_loaded == 2 and redo.streams_accepted == 0
+
+
+def test_an_ingest_names_the_upload_by_the_files_sha256_and_lands_it_under_that_id(folder_settings, tmp_path):
+    import hashlib
+
+    from pipeline.chain import ingest
+
+    export = _export(tmp_path)
+    digest = hashlib.sha256(export.read_bytes()).hexdigest()
+
+    ingest(folder_settings, export, "me")
+
+    lake = folder_settings.lake_dir
+    assert [p.name for p in (lake / "upload" / "me").iterdir()] == [f"{digest[:8]}-{export.name}"]
+    assert [p.name for p in (lake / "state" / "uploads" / "me").iterdir()] == [f"{digest[:16]}.json"]
+    assert {p.parent.name for p in (lake / "raw" / "exports" / "me").glob("*/*")} == {digest[:16]}
