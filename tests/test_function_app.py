@@ -328,7 +328,6 @@ def pool_app(azurite_settings, arm, monkeypatch):
 
 @pytest.mark.azurite
 def test_a_paused_pool_is_resumed_and_every_message_loads_exactly_once(pool_app, arm, caplog):
-    import time
 
     arm.status = "Paused"
     caplog.set_level("INFO")
@@ -371,19 +370,24 @@ def test_the_timer_pauses_an_idle_pool_never_under_a_load_and_replays_change_not
     handler("pause_idle_pool")(timer=Timer())  # first sight of the pool online
     assert "pool: left the SQL pool Online: idle for 0 of 30 minutes" in caplog.text
 
-    # A load in flight: its status check stalls in Resource Manager while the timer ticks, half
+    # A load in flight: its status check is held in Resource Manager while the timer ticks, half
     # an hour after everything else; the load's marker keeps the pool online.
-    arm.delay_next("GET", "status", 2.0)
+    hold = arm.hold_next("GET", "status")
     load = threading.Thread(
         target=handler("load_curated"), kwargs={"msg": QueueMessage(id="a", body=body.encode())}
     )
     load.start()
-    lake = open_lake(pool_app)
-    while not list(lake.list(STATE_CONTAINER, POOL_LOADS_PREFIX)):
-        time.sleep(0.02)
+    assert hold.arrived.wait(30)  # the load's own status check is the one held
+    assert list(open_lake(pool_app).list(STATE_CONTAINER, POOL_LOADS_PREFIX))  # its marker is written
     later = datetime.now(UTC) + timedelta(minutes=31)
-    assert str(stages.pause_idle_pool(pool_app, now=later)) == "left the SQL pool Online: 1 load(s) running"
+    try:
+        assert (
+            str(stages.pause_idle_pool(pool_app, now=later)) == "left the SQL pool Online: 1 load(s) running"
+        )
+    finally:
+        hold.released.set()  # the load's status check is answered: it loads and finishes
     load.join(timeout=30)
+    assert not load.is_alive()
     assert counts(pool_app)["fact_stream"] > 0 and arm.count("POST", "pause") == 0
 
     # Idle for 31 minutes after that load: paused, once, however often the tick is replayed.

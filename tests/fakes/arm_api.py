@@ -27,7 +27,7 @@ import json
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,6 +42,15 @@ POOL_ID = (
 IDENTITY_HEADER = "fake-identity-header-secret"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 TRANSITIONS = {"Pausing": "Paused", "Resuming": "Online"}
+HOLD_LIMIT = 60.0  # seconds a held request waits at most for its release (hold_next)
+
+
+@dataclass
+class Hold:
+    """A request held by FakeArm.hold_next: `arrived` once it is held, answered once `released`."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,15 @@ class FakeArm(LoopbackServer):
         """The next `method` request on `action` stalls `seconds` before it is answered."""
         self._scripted.append({"method": method, "action": action, "delay": seconds, "times": 1})
 
+    def hold_next(self, method: str, action: str) -> Hold:
+        """The next `method` request on `action` is answered only once the returned hold is
+        released (or after HOLD_LIMIT seconds, so a failing test never hangs): a request in flight
+        for as long as a test needs, however slow the machine. `Hold.arrived` is set once that
+        request is held, so a test knows which request it holds."""
+        hold = Hold()
+        self._scripted.append({"method": method, "action": action, "delay": hold, "times": 1})
+        return hold
+
     def settle(self) -> None:
         """End a transition now (Pausing → Paused, Resuming → Online)."""
         with self._lock:
@@ -126,8 +144,9 @@ class FakeArm(LoopbackServer):
                 return script
         return None
 
-    def stall(self, method: str, url: str) -> float:
-        """Seconds to wait before answering (delay_next), decided outside the lock."""
+    def stall(self, method: str, url: str) -> float | Hold:
+        """Seconds to wait before answering (delay_next), or the event to wait for (hold_next),
+        decided outside the lock."""
         with self._lock:
             script = self._scripted_answer(method, _action(urlsplit(url).path) or "", "delay")
         return script["delay"] if script else 0.0
@@ -227,7 +246,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         if length := int(self.headers.get("Content-Length") or 0):
             self.rfile.read(length)
-        if stall := self.fake.stall(self.command, self.path):
+        stall = self.fake.stall(self.command, self.path)
+        if isinstance(stall, Hold):
+            stall.arrived.set()
+            stall.released.wait(HOLD_LIMIT)
+        elif stall:
             time.sleep(stall)
         status, headers, body = self.fake.handle(self.command, self.path, self.headers)
         path = urlsplit(self.path).path
