@@ -71,6 +71,41 @@ def test_an_upload_goes_through_the_worker_to_the_warehouse_and_the_report(
     assert html.startswith("<!doctype html>") and f'data-figure="streams">{EXPECTED["streams"]}<' in html
 
 
+def test_an_export_of_many_small_files_is_one_blob_event_one_curation_and_one_load_a_bundle(
+    rpc, start_worker, azurite_settings
+):
+    # 150 one-stream files (over extract.export.upload.BUNDLE_ABOVE): one raw blob for all of them,
+    # so the host fires one curation and queues one load where it would have run 150 of each.
+    import io
+    import zipfile
+
+    from tests.exports import EXT, ext
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(150):
+            record = ext(
+                f"2024-04-{1 + n % 28:02d}T{n % 24:02d}:00:00Z", "Artist", f"Track {n}", 60_000 + n, None
+            )
+            archive.writestr(f"{EXT}/Streaming_History_Audio_2024_{n}.json", json.dumps([record]))
+    worker = start_worker()
+    lake = open_lake(azurite_settings)
+    lake.write_bytes("upload", "me/many.zip", buffer.getvalue())
+
+    accepted = worker.invoke("accept_upload", *payloads.blob(rpc, "upload", "me/many.zip"))
+    assert accepted.succeeded, accepted.error
+    (bundle,) = lake.list("raw")
+    assert "/bundles/extended/" in bundle and bundle.endswith("/0001.zip")
+
+    curated = worker.invoke("curate_raw", *payloads.blob(rpc, "raw", bundle))
+    assert curated.succeeded, curated.error
+    body = curated.output("load").string
+    assert [(f["dataset"], f["rows"]) for f in json.loads(body)["files"]] == [("streams", 150)]
+    loaded = worker.invoke("load_curated", *payloads.queue_message(rpc, body, message_id="b1"))
+    assert loaded.succeeded, loaded.error
+    assert counts(azurite_settings) == {"fact_stream": 150, "stream_reject": 0}
+
+
 def test_a_bad_upload_is_quarantined_and_the_invocation_succeeds(rpc, start_worker, azurite_settings):
     worker = start_worker()
     lake = open_lake(azurite_settings)
