@@ -26,7 +26,7 @@ ingest), and the scaling: the bare parse and the ingest at each --streams size, 
 Last, exports of many tiny files (--many-files: 1 000 and 9 998 history files of two streams;
 with its video file and ReadMe the last is the 10 000 entries a zip may hold): the bare parse, the
 ingest, and the ingest's time a file, which stays flat when the ingest is linear in the number of
-files (it bundles them: extract.export.upload.plan_bundles).
+files (it bundles them: extract.export.bundles.plan_bundles).
 
 Exports are generated once into bench/out/ (samples.generate.write_large_extended_zip, 25 000
 streams a file, as `python -m samples.generate --large` writes them) and reused.

@@ -9,8 +9,8 @@ are aborted, it is copied to quarantine/<upload-id>/ with reason.json, and `Uplo
 Landed layout (contracts.layout): raw/exports/<user>/<upload-id>/<kind>/<entry path inside the zip>,
 and the manifest state/uploads/<user>/<upload-id>.json. The upload id is the content hash, so the
 same export uploaded twice, under any name, lands once. An upload of more history files than any
-export Spotify makes lands its small ones together, unchanged, in bundles (`plan_bundles`): one blob,
-one curation and one load per thousand files instead of one each.
+export Spotify makes lands its small ones together, unchanged, in bundles (extract/export/bundles.py):
+one blob, one curation and one load per thousand files instead of one each.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 import orjson
 import simdjson
@@ -57,6 +57,7 @@ from contracts.vintages import (
 )
 from extract import charts
 from extract.export import zipguard
+from extract.export.bundles import BundleWriter, Sink, plan_bundles
 from extract.export.errors import UploadRefused
 from settings import Settings
 from storage.lake import Lake, StagedBlob, iter_chunks
@@ -88,93 +89,6 @@ class HistoryFile:
     path: str  # the zip entry's name with `/` separators (or the lone file's name): the raw path's tail
     kind: str | None  # None only while a lone file's kind is not known yet (see check_history)
     bundle: int | None = None  # the number of the bundle of its kind it lands in (plan_bundles), or alone
-
-
-# Spotify's exports hold up to ~30 history files (extended: ~12 MB each). An upload of more than
-# BUNDLE_ABOVE lands each file under BUNDLE_MEMBER_BYTES (uncompressed, as its zip header says)
-# in a bundle of its kind, up to BUNDLE_FILES files or BUNDLE_BYTES a bundle, in zip order.
-# Measured on 2 000 one-record files: 36 ms a file landed alone (a curation and a load each);
-# see bench/ingest_bench.py --many-files for the bundled figure.
-BUNDLE_ABOVE = 64
-BUNDLE_MEMBER_BYTES = 1 << 20
-BUNDLE_FILES = 1000
-BUNDLE_BYTES = 16 << 20
-
-
-def plan_bundles(files: Iterable[tuple[str, int]]) -> list[int | None]:
-    """For each (kind, uncompressed size) of an upload's history files in order: the number of the
-    bundle of that kind it lands in, or None for a file that lands alone."""
-    files = list(files)
-    if len(files) <= BUNDLE_ABOVE:
-        return [None] * len(files)
-    plan: list[int | None] = []
-    current: dict[str, tuple[int, int, int]] = {}  # kind -> (bundle number, files in it, bytes in it)
-    for kind, size in files:
-        if size >= BUNDLE_MEMBER_BYTES:
-            plan.append(None)
-            continue
-        number, count, total = current.get(kind, (0, BUNDLE_FILES, 0))
-        if count >= BUNDLE_FILES or total + size > BUNDLE_BYTES:
-            number, count, total = number + 1, 0, 0
-        current[kind] = (number, count + 1, total + size)
-        plan.append(number)
-    return plan
-
-
-class _Sink(Protocol):
-    """Where a history file's bytes go as they are read: a staged blob, or a bundle member."""
-
-    def write(self, data: bytes | bytearray | memoryview) -> None: ...
-
-    def flush(self) -> None: ...
-
-
-class _Appender:
-    """A staged blob as the write-only stream zipfile writes to (it asks for nothing else)."""
-
-    def __init__(self, blob: StagedBlob):
-        self.blob = blob
-
-    def write(self, data: bytes, /) -> int:
-        self.blob.write(data)
-        return len(data)
-
-    def flush(self) -> None:  # the blob is flushed by its commit
-        pass
-
-    def close(self) -> None:  # the blob is committed or aborted by the upload, not by zipfile
-        pass
-
-
-class _Bundle:
-    """One bundle being landed: a stored (uncompressed) zip written into its staged blob, a member
-    at a time, each member added whole once read (members are under BUNDLE_MEMBER_BYTES)."""
-
-    def __init__(self, blob: StagedBlob):
-        self.blob = blob
-        self.archive = zipfile.ZipFile(_Appender(blob), "w", zipfile.ZIP_STORED)
-
-    def member(self, entry: str) -> _Member:
-        return _Member(self, entry)
-
-    def close(self) -> None:
-        """Write the zip's directory (idempotent): before the commit, and before an abort (so that
-        nothing is left for the garbage collector to write into a finished blob)."""
-        self.archive.close()
-
-
-class _Member:
-    def __init__(self, bundle: _Bundle, entry: str):
-        self.bundle, self.entry, self.data = bundle, entry, bytearray()
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.data += data
-
-    def flush(self) -> None:
-        # A fixed time: the same upload lands the same bytes on a retry.
-        info = zipfile.ZipInfo(self.entry, date_time=(1980, 1, 1, 0, 0, 0))
-        self.bundle.archive.writestr(info, bytes(self.data), zipfile.ZIP_STORED)
-        self.data = bytearray()
 
 
 @dataclass(frozen=True)
@@ -229,7 +143,7 @@ def accept_upload(
             # Leaving this block aborts every staged blob not committed: a refusal lands nothing.
             with contextlib.ExitStack() as staging:
                 staged: list[StagedBlob] = []
-                bundles: dict[str, _Bundle] = {}  # raw path -> the bundle being written there
+                bundles: dict[str, BundleWriter] = {}  # raw path -> the bundle being written there
 
                 def stage_at(path: str) -> StagedBlob:
                     blob = staging.enter_context(lake.stage(RAW_CONTAINER, path))
@@ -244,7 +158,7 @@ def accept_upload(
 
                 checked = 0
 
-                def stage_history(file: HistoryFile) -> _Sink:
+                def stage_history(file: HistoryFile) -> Sink:
                     nonlocal checked
                     checked += 1
                     say(f"checking {file.path.rsplit('/', 1)[-1]} ({checked})")
@@ -252,7 +166,7 @@ def accept_upload(
                     if file.bundle is None:
                         return stage_at(path)
                     if path not in bundles:
-                        bundles[path] = _Bundle(stage_at(path))
+                        bundles[path] = BundleWriter(stage_at(path))
                         staging.callback(bundles[path].close)  # runs before its blob's abort
                     return bundles[path].member(file.path)
 
@@ -324,7 +238,7 @@ def inspect_upload(
     stream: BinaryIO,
     filename: str,
     limits: zipguard.Limits | None = None,
-    stage: Callable[[HistoryFile], _Sink] | None = None,
+    stage: Callable[[HistoryFile], Sink] | None = None,
 ) -> Landing:
     """Check the whole upload and decide what to land; raises `UploadRefused` (without an id).
 
@@ -369,7 +283,7 @@ class _HistoryReader:
     to the file's staged blob, and checks each with `check_history`."""
 
     def __init__(
-        self, parser: simdjson.Parser, stage: Callable[[HistoryFile], _Sink] | None, total_limit: int
+        self, parser: simdjson.Parser, stage: Callable[[HistoryFile], Sink] | None, total_limit: int
     ):
         self.parser = parser
         self.stage = stage

@@ -131,7 +131,7 @@ def test_a_lone_file_is_known_by_its_name_and_refused_in_one_line(
 def test_an_export_of_many_small_files_loads_as_the_same_records_in_two_files_would(
     folder_settings, tmp_path
 ):
-    # 200 files of one to three records: bundled (extract.export.upload.plan_bundles), one curation
+    # 200 files of one to three records: bundled (extract.export.bundles.plan_bundles), one curation
     # and one load a bundle, yet the warehouse holds what it holds for the same records in two files.
     records = [
         ext(f"2024-03-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00Z", f"A{n % 7}", f"T{n}", 1000 + n, None)

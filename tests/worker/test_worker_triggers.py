@@ -74,7 +74,7 @@ def test_an_upload_goes_through_the_worker_to_the_warehouse_and_the_report(
 def test_an_export_of_many_small_files_is_one_blob_event_one_curation_and_one_load_a_bundle(
     rpc, start_worker, azurite_settings
 ):
-    # 150 one-stream files (over extract.export.upload.BUNDLE_ABOVE): one raw blob for all of them,
+    # 150 one-stream files (over extract.export.bundles.BUNDLE_ABOVE): one raw blob for all of them,
     # so the host fires one curation and queues one load where it would have run 150 of each.
     import io
     import zipfile

@@ -1,5 +1,5 @@
 """An upload of more history files than any export holds: its small files land together, unchanged,
-in bundles (extract.export.upload.plan_bundles), on the folder lake and on Azurite."""
+in bundles (extract/export/bundles.py), on the folder lake and on Azurite."""
 
 from __future__ import annotations
 
@@ -10,14 +10,8 @@ import pytest
 
 from contracts.layout import RAW_CONTAINER, STATE_CONTAINER, UPLOAD_CONTAINER, ExportBundle
 from extract.export import upload as upload_module
-from extract.export.upload import (
-    BUNDLE_ABOVE,
-    BUNDLE_BYTES,
-    BUNDLE_FILES,
-    BUNDLE_MEMBER_BYTES,
-    accept_upload,
-    plan_bundles,
-)
+from extract.export.bundles import BUNDLE_ABOVE, BUNDLE_BYTES, BUNDLE_FILES, BUNDLE_MEMBER_BYTES, plan_bundles
+from extract.export.upload import accept_upload
 from storage import open_lake
 from tests.extract.export.test_upload import (
     _assert_refused,
