@@ -206,9 +206,8 @@ class ExportBundle:
             return None
         user, upload_id, kind, name = parts[1], parts[2], parts[4], parts[5]
         stem = name.removesuffix(".zip")
-        if not user or not upload_id or kind not in HISTORY_KINDS or stem == name or not stem.isdigit():
-            return None
-        if not stem.isascii() or int(stem) < 1:
+        numbered = stem != name and stem.isascii() and stem.isdigit() and int(stem) >= 1
+        if not user or not upload_id or kind not in HISTORY_KINDS or not numbered:
             return None
         return cls(user, upload_id, kind, int(stem))
 

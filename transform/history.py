@@ -375,36 +375,11 @@ def curate_bundle(members: Sequence[tuple[str, bytes]], kind: str, user_id: str)
     """
     if not members:
         raise ValueError("an empty bundle")
-    parser = simdjson.Parser()
-    bodies: list[bytes] = []
-    counts: list[int] = []
-    try:
-        for _origin, data in members:
-            document = parser.parse(data)
-            counts.append(len(document) if isinstance(document, simdjson.Array) else -1)
-            del document  # the parser reuses its buffers for the next member
-            body = data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n")
-            bodies.append(body[1:-1].strip(b" \t\r\n") if counts[-1] > 0 else b"")
-    except (ValueError, RuntimeError):  # not JSON: curated alone below, to be told which
-        counts = [-1]
-    if min(counts) >= 0:
-        with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
-            joined = Path(tmp, "members.json")
-            joined.write_bytes(b"[" + b",".join(body for body in bodies if body) + b"]")
-            try:
-                table = _records(joined, kind, "bundle")
-            except ValueError:
-                table = None
-        if table is not None and table.num_rows == sum(counts):
-            starts = np.cumsum([0, *counts[:-1]])
-            index = table["record_index"].to_numpy()
-            member = np.searchsorted(starts, index, side="right") - 1
-            # A member with no records starts where the next one does: searchsorted skips it.
-            table = table.set_column(
-                table.schema.get_field_index("record_index"), "record_index", pa.array(index - starts[member])
-            )
-            origins = pc.take(pa.array([origin for origin, _ in members], pa.string()), pa.array(member))
-            return _datasets(table, kind, user_id, origins)
+    joined = _read_joined(members, kind)
+    if joined is not None:
+        table, member = joined
+        origins = pc.take(pa.array([origin for origin, _ in members], pa.string()), pa.array(member))
+        return _datasets(table, kind, user_id, origins)
     # Not one array's worth: curate each member alone (its own error, with its own name).
     logger.info("bundle of %d files: curating each alone (they do not read as one array)", len(members))
     parts = []
@@ -414,6 +389,43 @@ def curate_bundle(members: Sequence[tuple[str, bytes]], kind: str, user_id: str)
             path.write_bytes(data)
             parts.append(curate_history(path, kind, user_id, origin))
     return pa.concat_tables([p[0] for p in parts]), pa.concat_tables([p[1] for p in parts])
+
+
+_BLANK = b" \t\r\n"
+
+
+def _read_joined(members: Sequence[tuple[str, bytes]], kind: str) -> tuple[pa.Table, np.ndarray] | None:
+    """The members' records read as one array (`_records`), each record's index made its own
+    member's, and the member of each record; None when the members do not read as one array."""
+    parser = simdjson.Parser()
+    bodies: list[bytes] = []
+    counts: list[int] = []
+    for _origin, data in members:
+        try:
+            document = parser.parse(data)
+        except (ValueError, RuntimeError):  # not JSON, or past simdjson's limits
+            return None
+        if not isinstance(document, simdjson.Array):
+            return None
+        counts.append(len(document))
+        del document  # the parser reuses its buffers for the next member
+        if counts[-1]:
+            bodies.append(data.removeprefix(b"\xef\xbb\xbf").strip(_BLANK)[1:-1].strip(_BLANK))
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+        joined = Path(tmp, "members.json")
+        joined.write_bytes(b"[" + b",".join(bodies) + b"]")
+        try:
+            table = _records(joined, kind, "bundle")
+        except ValueError:
+            return None
+    if table.num_rows != sum(counts):
+        return None
+    starts = np.cumsum([0, *counts[:-1]])
+    index = table["record_index"].to_numpy()
+    # A member with no records starts where the next one does: searchsorted skips it.
+    member = np.searchsorted(starts, index, side="right") - 1
+    column = table.schema.get_field_index("record_index")
+    return table.set_column(column, "record_index", pa.array(index - starts[member])), member
 
 
 def _check_starts_like_array(json_path: Path, origin: str) -> None:

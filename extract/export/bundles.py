@@ -97,5 +97,5 @@ class _Member:
     def flush(self) -> None:
         # A fixed time: the same upload lands the same bytes on a retry.
         info = zipfile.ZipInfo(self.entry, date_time=(1980, 1, 1, 0, 0, 0))
-        self.bundle.archive.writestr(info, bytes(self.data), zipfile.ZIP_STORED)
+        self.bundle.archive.writestr(info, self.data, zipfile.ZIP_STORED)
         self.data = bytearray()
