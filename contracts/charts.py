@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import functools
 import importlib.resources
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -40,6 +41,7 @@ CHART_SIZE = {"top200": 200, "viral50": 50}
 TRENDS = ("SAME_POSITION", "MOVE_UP", "MOVE_DOWN", "NEW_ENTRY")
 GLOBAL = "Global"  # the worldwide chart: a region without a country
 TRACK_URL = "https://open.spotify.com/track/"
+TRACK_ID_LENGTH = 22  # a track id: 22 ASCII letters and digits (base62)
 MAX_HEADER_BYTES = 64 << 10
 
 
@@ -123,8 +125,6 @@ def _region_names() -> pa.Array:
 
 # -- the row rule: the same for the upload's sample check and for curation -----------------------
 
-_ID = r"[0-9A-Za-z]{22}"
-
 
 def _real_dates(dates: pa.ChunkedArray | pa.Array) -> pa.Array:
     """The distinct values of `dates` that are real dates written YYYY-MM-DD.
@@ -139,13 +139,20 @@ def _real_dates(dates: pa.ChunkedArray | pa.Array) -> pa.Array:
     return distinct.filter(real)
 
 
+# An open.spotify.com/track/<id> URL, maybe with a query.
+_TRACK_URL_RULE = rf"^{re.escape(TRACK_URL)}[0-9A-Za-z]{{{TRACK_ID_LENGTH}}}(\?.*)?$"
+# Why a row cannot be loaded, in the order the rule checks (the first failing check names it).
+PROBLEMS = ("bad date", "unknown chart", "bad rank", "unknown region", "bad url", "bad streams")
+
+
 def row_problems(rows: pa.Table) -> pa.ChunkedArray | pa.Array:
     """Why each chart row (all columns as strings) cannot be loaded; null where it can.
 
     A row needs: a real date (YYYY-MM-DD), a known chart (top200, viral50), a rank from 1 to the
     chart's size, a known region, and an open.spotify.com/track/<id> URL; streams, when given, a
     whole number from 0. Trend, title, artist and audio features are kept as they are (a bad
-    feature value reads as null).
+    feature value reads as null). Each check is a boolean column; the reasons are spelled out
+    only when a row fails one (most blocks: none), by number, so no string column is built per check.
     """
     chart = rows["chart"]
     rank_text = rows["rank"]
@@ -157,22 +164,18 @@ def row_problems(rows: pa.Table) -> pa.ChunkedArray | pa.Array:
         pc.or_kleene(pc.is_null(streams), pc.equal(streams, "")),
         pc.match_substring_regex(streams, r"^[0-9]{1,15}(\.0+)?$"),
     )
-    real_day = pc.is_in(rows["date"], value_set=_real_dates(rows["date"]))
-    checks = [
-        (pc.fill_null(real_day, False), "bad date"),
-        (pc.fill_null(pc.is_in(chart, pa.array(list(CHARTS))), False), "unknown chart"),
-        (
-            pc.fill_null(pc.and_(rank_ok, pc.and_(pc.greater(rank, 0), pc.less_equal(rank, size))), False),
-            "bad rank",
-        ),
-        (pc.fill_null(pc.is_in(rows["region"], _region_names()), False), "unknown region"),
-        (
-            pc.fill_null(pc.match_substring_regex(rows["url"], rf"^{TRACK_URL}{_ID}(\?.*)?$"), False),
-            "bad url",
-        ),
-        (pc.fill_null(streams_ok, False), "bad streams"),
+    checks = [  # in PROBLEMS order; null (a missing value) fails
+        pc.is_in(rows["date"], value_set=_real_dates(rows["date"])),
+        pc.is_in(chart, pa.array(list(CHARTS))),
+        pc.and_(rank_ok, pc.and_(pc.greater(rank, 0), pc.less_equal(rank, size))),
+        pc.is_in(rows["region"], _region_names()),
+        pc.match_substring_regex(rows["url"], _TRACK_URL_RULE),
+        streams_ok,
     ]
-    reason = pa.nulls(rows.num_rows, pa.string())
-    for ok, why in reversed(checks):  # the first failing check names the row's problem
-        reason = pc.if_else(ok, reason, why)
-    return reason
+    checks = [pc.fill_null(check, False) for check in checks]
+    if pc.all(functools.reduce(pc.and_, checks)).as_py() is not False:  # every row (or no row) passes
+        return pa.nulls(rows.num_rows, pa.string())
+    problem = pa.nulls(rows.num_rows, pa.int8())
+    for number in reversed(range(len(checks))):
+        problem = pc.if_else(checks[number], problem, pa.scalar(number, pa.int8()))
+    return pc.take(pa.array(PROBLEMS), problem)

@@ -30,6 +30,7 @@ from contracts.charts import (
     CHARTS,
     FEATURES,
     FLOAT_FEATURES,
+    TRACK_ID_LENGTH,
     TRACK_URL,
     TRENDS,
     chart_columns,
@@ -142,7 +143,7 @@ def entries(rows: pa.Table, origin: str, positions: pa.Array) -> pa.Table:
         "chart": chart,
         "rank": rank,
         "track_id": pc.cast(
-            pc.binary_slice(pc.cast(rows["url"], pa.binary()), start, start + 22), pa.string()
+            pc.binary_slice(pc.cast(rows["url"], pa.binary()), start, start + TRACK_ID_LENGTH), pa.string()
         ),
         "title": _empty_null(rows["title"]),
         "artist": _empty_null(rows["artist"]),
@@ -169,8 +170,10 @@ def split(
     """
     rows = pa.Table.from_batches([batch]).rename_columns([rename[n] for n in batch.schema.names])
     reason = row_problems(rows)
-    good = pc.is_null(reason)
     positions = _positions(first, rows.num_rows)
+    if reason.null_count == len(reason):  # every row passes (most blocks): nothing to filter out
+        return entries(rows, origin, positions), CHART_REJECTS.empty_table()
+    good = pc.is_null(reason)
     kept = entries(rows.filter(good), origin, positions.filter(good))
     bad = pc.invert(good)
     aside = pa.table(

@@ -98,27 +98,44 @@ def test_region_names_map_to_the_iso_codes_conn_country_uses(name, code):
     assert region_countries()[name] == code
 
 
-@pytest.mark.parametrize(
-    ("change", "reason"),
-    [
-        ({}, None),
-        ({"chart": "viral50", "rank": 50, "streams": ""}, None),  # the Viral 50 has no streams
-        ({"day": "2020-02-30"}, "bad date"),
-        ({"day": "20200101"}, "bad date"),
-        ({"chart": "top100"}, "unknown chart"),
-        ({"rank": 0}, "bad rank"),
-        ({"chart": "viral50", "rank": 51}, "bad rank"),
-        ({"rank": "1.5"}, "bad rank"),
-        ({"region": "Atlantis"}, "unknown region"),
-        ({"url": "https://open.spotify.com/album/0000000000000000000001"}, "bad url"),
-        ({"streams": "-5"}, "bad streams"),
-        ({"streams": "12.0"}, None),
-        ({"trend": "SIDEWAYS", "title": ""}, None),  # kept: trend and title are not checked
-    ],
-)
+ROW_RULE_CASES = [
+    ({}, None),
+    ({"chart": "viral50", "rank": 50, "streams": ""}, None),  # the Viral 50 has no streams
+    ({"day": "2020-02-30"}, "bad date"),
+    ({"day": "20200101"}, "bad date"),
+    ({"chart": "top100"}, "unknown chart"),
+    ({"rank": 0}, "bad rank"),
+    ({"chart": "viral50", "rank": 51}, "bad rank"),
+    ({"rank": "1.5"}, "bad rank"),
+    ({"region": "Atlantis"}, "unknown region"),
+    ({"url": "https://open.spotify.com/album/0000000000000000000001"}, "bad url"),
+    ({"streams": "-5"}, "bad streams"),
+    ({"streams": "12.0"}, None),
+    ({"trend": "SIDEWAYS", "title": ""}, None),  # kept: trend and title are not checked
+    ({"chart": "top100", "rank": 0, "url": "x"}, "unknown chart"),  # the first failing check names it
+    ({"rank": "", "streams": "x"}, "bad rank"),
+]
+
+
+@pytest.mark.parametrize(("change", "reason"), ROW_RULE_CASES)
 def test_the_row_rule_names_the_first_problem_of_a_row(change, reason):
     rows = pa.table(dict(zip(HEADER, ([v] for v in row(**change)), strict=True)))
     assert row_problems(rows).to_pylist() == [reason]
+
+
+def test_the_row_rule_names_each_rows_problem_in_a_block_of_good_and_bad_rows():
+    # Blocks are checked whole: a block where every row passes takes a shortcut, a mixed one names
+    # each row's own problem, in place.
+    cases = ROW_RULE_CASES * 3
+    rows = [row(**change) for change, _ in cases]
+    block = pa.table({name: [r[i] for r in rows] for i, name in enumerate(HEADER)})
+    assert row_problems(block).to_pylist() == [reason for _, reason in cases]
+    good = [row(rank=n) for n in range(1, 6)]
+    assert (
+        row_problems(pa.table({n: [r[i] for r in good] for i, n in enumerate(HEADER)})).to_pylist()
+        == [None] * 5
+    )
+    assert row_problems(pa.table({n: pa.array([], pa.string()) for n in HEADER})).to_pylist() == []
 
 
 # -- upload: landing in parts -----------------------------------------------------------------------
