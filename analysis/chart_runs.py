@@ -7,7 +7,7 @@ the hit model may see; what it reaches within the horizon is what it predicts:
 - rank_d1 .. rank_d7: its rank on each of the first seven days (null: not on the chart that day);
 - streams_d1 .. streams_d7, and the share of those days it moved up (`trend` MOVE_UP);
 - regions_by_d7: in how many regions' Top 200 (its own included) it was by its day 7;
-- the audio features, when the chart file had them (null otherwise);
+- the track's audio features (dim_chart_track_features), when its chart file had them (null otherwise);
 - peak_rank, days_on_chart: its best rank and its number of days on the chart within the horizon;
 - current_rank: its rank on the region's latest chart day, if it is on it.
 
@@ -31,7 +31,7 @@ def runs_sql(d: Dialect, horizon: int = HORIZON_DAYS) -> str:
     """One row per run (see the module docstring), with the region's first and last chart day.
 
     Shaped for a bounded memory: the per-day figures are aggregated from the entries directly (one
-    pass, numbers only), and the names and audio features once per track, joined at the end.
+    pass, numbers only), and the names once per track, joined at the end with the audio features.
     """
     if horizon < FIRST_WEEK:
         raise ValueError(f"the horizon must be at least {FIRST_WEEK} days, not {horizon}")
@@ -50,9 +50,8 @@ def runs_sql(d: Dialect, horizon: int = HORIZON_DAYS) -> str:
         f" AND o.first_date <= {d.add_days('f.first_date', FIRST_WEEK - 1)}"
         " GROUP BY f.track_id, f.region"
     )
-    audio = "".join(f", AVG(e.{d.ident(f)}) AS {d.ident(f)}" for f in AUDIO_FEATURES)
     tracks = (
-        f"SELECT e.track_id, MIN(e.title) AS title, MIN(e.artist) AS artist{audio}"
+        "SELECT e.track_id, MIN(e.title) AS title, MIN(e.artist) AS artist"
         f" FROM {top} AND e.track_id IS NOT NULL GROUP BY e.track_id"
     )
     age = d.days_between("f.first_date", "e.chart_date")
@@ -99,7 +98,7 @@ def runs_sql(d: Dialect, horizon: int = HORIZON_DAYS) -> str:
         *(f"p.streams_d{n}" for n in DAYS),
         "p.moves_up",
         "r.regions_by_d7",
-        *(f"t.{d.ident(f)}" for f in AUDIO_FEATURES),
+        *(f"af.{d.ident(f)}" for f in AUDIO_FEATURES),
         "p.peak_rank",
         "p.days_on_chart",
         # Its rank on the region's latest day, if that day is within its horizon.
@@ -115,6 +114,8 @@ def runs_sql(d: Dialect, horizon: int = HORIZON_DAYS) -> str:
         " INNER JOIN reach AS r ON r.track_id = p.track_id AND r.region = p.region"
         " INNER JOIN tracks AS t ON t.track_id = p.track_id"
         " LEFT JOIN latest AS c ON c.track_id = p.track_id AND c.region = p.region"
+        # One row per track (or none: a file without audio features).
+        f" LEFT JOIN {d.table('dim_chart_track_features')} AS af ON af.track_id = p.track_id"
         # A fixed order: the forest's bootstrap draws rows by position, so the same data trains the same.
         " ORDER BY p.region, f.first_date, p.track_id"
     )

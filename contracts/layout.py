@@ -8,7 +8,7 @@
     curated/     <dataset>/<user-id>/<upload-id>/<kind>/<entry path minus .json>.parquet
                  <dataset>/<user-id>/<upload-id>/bundles/<kind>/<n>.parquet
                  <dataset>[/<user-id>]/spotify-api/<endpoint>/dt=YYYY-MM-DD/<name>.parquet
-                 chart_entries|chart_rejects/<upload-id>/<name>/part-<n>.parquet
+                 chart_entries|chart_rejects|chart_track_features/<upload-id>/<name>/part-<n>.parquet
                  <dataset>[/<user-id>]/analysis/<analysis>/<run-id>.parquet    what an analysis computed
     quarantine/  <upload-id>/<file>, <upload-id>/reason.json        refused uploads
     state/       uploads/<user>/<upload-id>.json                    what an accepted upload landed
@@ -272,7 +272,8 @@ class ChartFile:
         return cls(parts[1], parts[2])
 
     def curated_part(self, dataset: str, number: int) -> str:
-        """Part `number` of a dataset (chart_entries, chart_rejects) curated from this file."""
+        """Part `number` of a dataset curated from this file (chart_entries, chart_rejects,
+        chart_track_features)."""
         return f"{dataset}/{self.upload_id}/{self.name}/part-{number:05d}.parquet"
 
 

@@ -38,7 +38,7 @@ ROW_BUDGET = 300_000
 # Datasets whose merge gives the same result whether their messages load together or one by one.
 # Other datasets replace rows by key (the later message wins), so their messages load alone.
 BATCHABLE_DATASETS = frozenset(
-    {"streams", "rejects", "chart_entries", "chart_rejects"}
+    {"streams", "rejects", "chart_entries", "chart_rejects", "chart_track_features"}
     | {t.dataset for t in TABLES if t.merge == "latest_run" and t.dataset}  # the newest run wins anyway
 )
 

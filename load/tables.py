@@ -76,6 +76,7 @@ class Table:
     merge: str = "append"  # streams | first_copy | replace | upsert_latest | latest_run (see load.plan)
     keys: tuple[str, ...] = ()  # replace: rows with these key values are replaced; upsert: the id
     prune_by: str | None = None  # first_copy: a date column that bounds which loaded rows can match
+    # (None: every loaded row may)
     # Synapse physical design (load.dialect renders it; DuckDB ignores it).
     distribution: str = "ROUND_ROBIN"  # ROUND_ROBIN | REPLICATE | HASH(<column>)
     clustered_index: tuple[str, ...] = ()  # empty = HEAP
@@ -192,6 +193,16 @@ TABLES: tuple[Table, ...] = (
         clustered_index=("country", "chart_date"),
     ),
     _table("chart_reject", "chart_rejects", merge="replace", keys=("origin",)),
+    # Audio features per track, from the wider chart files: a row per track (~200 000 at most),
+    # small enough to copy to every distribution.
+    _table(
+        "dim_chart_track_features",
+        "chart_track_features",
+        merge="first_copy",
+        keys=("track_id",),
+        distribution="REPLICATE",
+        clustered_index=("track_id",),
+    ),
     # What the analyses computed (analysis/): per key, the rows of the latest run only.
     _table("fact_chart_prediction", "chart_predictions", merge="latest_run", keys=("model",)),
     _table(

@@ -5,7 +5,8 @@ only the columns kept), each block is checked by contracts.charts.row_problems, 
 vectorised compute, and appended to Parquet parts of PART_ROWS rows. Memory stays bounded
 whatever the file's size, and the one load message names ⌈rows / PART_ROWS⌉ files. Rows that
 break the rule are set aside with their reason; rows the CSV reader cannot split at all (a
-broken quote, too many fields) too, as "malformed row".
+broken quote, too many fields) too, as "malformed row". A file with audio-feature columns also
+gets chart_track_features: each track once, from its first entry in the file with any feature.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,7 +40,7 @@ from contracts.charts import (
     region_number,
     row_problems,
 )
-from contracts.datasets import CHART_ENTRIES, CHART_REJECTS
+from contracts.datasets import CHART_ENTRIES, CHART_REJECTS, CHART_TRACK_FEATURES
 from contracts.layout import CURATED_CONTAINER, RAW_CONTAINER, ChartFile
 from contracts.load_message import CuratedFile, LoadMessage
 from storage.lake import Lake
@@ -132,7 +134,6 @@ def entries(rows: pa.Table, origin: str, positions: pa.Array) -> pa.Table:
         pc.add(pc.multiply(days, 10_000_000), pc.multiply(pc.take(numbers, where), 10_000)),
         pc.add(pc.multiply(pc.cast(chart_code, pa.int64()), 1000), pc.cast(rank, pa.int64())),
     )
-    start = len(TRACK_URL)
     streams = pc.cast(pc.cast(_empty_null(rows["streams"]), pa.float64()), pa.int64())
     trend = rows["trend"]
     columns = {
@@ -142,29 +143,60 @@ def entries(rows: pa.Table, origin: str, positions: pa.Array) -> pa.Table:
         "country": pc.take(countries, where),
         "chart": chart,
         "rank": rank,
-        "track_id": pc.cast(
-            pc.binary_slice(pc.cast(rows["url"], pa.binary()), start, start + TRACK_ID_LENGTH), pa.string()
-        ),
+        "track_id": _track_ids(rows["url"]),
         "title": _empty_null(rows["title"]),
         "artist": _empty_null(rows["artist"]),
         "streams": streams,
         "trend": pc.if_else(pc.fill_null(pc.is_in(trend, pa.array(TRENDS)), False), trend, None),
     }
-    for name in FEATURES:
-        kind = CHART_ENTRIES.field(name).type
-        if name not in rows.column_names:
-            columns[name] = pa.nulls(rows.num_rows, kind)
-        else:
-            columns[name] = _numeric(rows[name], _NUMBER if name in FLOAT_FEATURES else _WHOLE, kind)
     columns["origin"] = pa.repeat(pa.scalar(origin), rows.num_rows)
     columns["record_index"] = positions
     return pa.table({f.name: columns[f.name] for f in CHART_ENTRIES}).cast(CHART_ENTRIES)
 
 
-def split(
-    batch: pa.RecordBatch, rename: dict[str, str], origin: str, first: int
-) -> tuple[pa.Table, pa.Table]:
-    """One block of the file: (its chart_entries rows, its chart_rejects rows), by the row rule (pure).
+def _track_ids(urls: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """The track id of each open.spotify.com/track/<id> URL (row_problems checked the shape)."""
+    start = len(TRACK_URL)
+    return pc.cast(pc.binary_slice(pc.cast(urls, pa.binary()), start, start + TRACK_ID_LENGTH), pa.string())
+
+
+def track_features(rows: pa.Table, origin: str, positions: pa.Array) -> pa.Table | None:
+    """chart_track_features rows for rows that passed row_problems (pure): each track once, from
+    its first row here with any feature; None when the file has no feature columns at all."""
+    present = [name for name in FEATURES if name in rows.column_names]
+    if not present:
+        return None
+    columns = {"track_id": _track_ids(rows["url"])}
+    for name in FEATURES:
+        kind = CHART_TRACK_FEATURES.field(name).type
+        if name not in present:
+            columns[name] = pa.nulls(rows.num_rows, kind)
+        else:
+            columns[name] = _numeric(rows[name], _NUMBER if name in FLOAT_FEATURES else _WHOLE, kind)
+    columns["origin"] = pa.repeat(pa.scalar(origin), rows.num_rows)
+    columns["record_index"] = positions
+    table = pa.table({f.name: columns[f.name] for f in CHART_TRACK_FEATURES}).cast(CHART_TRACK_FEATURES)
+    table = table.filter(functools.reduce(pc.or_, [pc.is_valid(table[name]) for name in present]))
+    return first_per_track(table)
+
+
+def first_per_track(table: pa.Table) -> pa.Table:
+    """The first row of each track_id, in order (pure): pc.unique keeps first-seen order, and
+    index_in finds each value's first position."""
+    ids = table["track_id"]
+    return table.take(pc.index_in(pc.unique(ids), value_set=ids))
+
+
+class Block(NamedTuple):
+    """What one block of a chart file curates to."""
+
+    entries: pa.Table  # chart_entries
+    rejects: pa.Table  # chart_rejects
+    features: pa.Table | None  # chart_track_features; None when the file has no feature columns
+
+
+def split(batch: pa.RecordBatch, rename: dict[str, str], origin: str, first: int) -> Block:
+    """One block of the file: its entries, rejects and track features, by the row rule (pure).
 
     `first` is the block's first row number in the file; every row keeps its own number.
     """
@@ -172,24 +204,45 @@ def split(
     reason = row_problems(rows)
     positions = _positions(first, rows.num_rows)
     if reason.null_count == len(reason):  # every row passes (most blocks): nothing to filter out
-        return entries(rows, origin, positions), CHART_REJECTS.empty_table()
-    good = pc.is_null(reason)
-    kept = entries(rows.filter(good), origin, positions.filter(good))
-    bad = pc.invert(good)
-    aside = pa.table(
-        {
-            "origin": pa.repeat(pa.scalar(origin), rows.num_rows - kept.num_rows),
-            "record_index": positions.filter(bad),
-            "reason": reason.filter(bad),
-        }
-    ).cast(CHART_REJECTS)
-    return kept, aside
+        kept_rows, kept_positions, aside = rows, positions, CHART_REJECTS.empty_table()
+    else:
+        good = pc.is_null(reason)
+        kept_rows, kept_positions, bad = rows.filter(good), positions.filter(good), pc.invert(good)
+        aside = pa.table(
+            {
+                "origin": pa.repeat(pa.scalar(origin), rows.num_rows - kept_rows.num_rows),
+                "record_index": positions.filter(bad),
+                "reason": reason.filter(bad),
+            }
+        ).cast(CHART_REJECTS)
+    return Block(
+        entries(kept_rows, origin, kept_positions),
+        aside,
+        track_features(kept_rows, origin, kept_positions),
+    )
 
 
-def _write(tables: tuple[pa.Table, pa.Table], kept: _Parts, aside: _Parts) -> None:
-    kept.add(tables[0])
-    if tables[1].num_rows:
-        aside.add(tables[1])
+class _FirstPerTrack:
+    """A file's chart_track_features: blocks arrive in file order, so a track already written
+    (seen in an earlier block) is left out of the later ones."""
+
+    def __init__(self, parts: _Parts):
+        self.parts = parts
+        self.seen = pa.array([], pa.string())
+
+    def add(self, table: pa.Table) -> None:
+        new = table.filter(pc.invert(pc.is_in(table["track_id"], value_set=self.seen)))
+        if new.num_rows:
+            self.seen = pa.concat_arrays([self.seen, new["track_id"].combine_chunks()])
+            self.parts.add(new)
+
+
+def _write(block: Block, kept: _Parts, aside: _Parts, features: _FirstPerTrack) -> None:
+    kept.add(block.entries)
+    if block.rejects.num_rows:
+        aside.add(block.rejects)
+    if block.features is not None:
+        features.add(block.features)
 
 
 class _Parts:
@@ -245,19 +298,21 @@ def curate_chart_file(lake: Lake, path: str) -> LoadMessage | None:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="charts-")))
         kept = _Parts(chart, "chart_entries", CHART_ENTRIES, scratch)
         aside = _Parts(chart, "chart_rejects", CHART_REJECTS, scratch)
+        tracks = _Parts(chart, "chart_track_features", CHART_TRACK_FEATURES, scratch)
+        features = _FirstPerTrack(tracks)
         batches, rename = stack.enter_context(_blocks(local, malformed))
         index = 0
         # Blocks are checked and typed on worker threads (pyarrow releases the GIL) while this one
         # writes Parquet, in order; at most 2 x THREADS blocks are in flight.
         with ThreadPoolExecutor(THREADS, thread_name_prefix="charts") as pool:
-            pending: deque[Future[tuple[pa.Table, pa.Table]]] = deque()
+            pending: deque[Future[Block]] = deque()
             for batch in batches:
                 pending.append(pool.submit(split, batch, rename, chart.origin, index))
                 index += batch.num_rows
                 while len(pending) > 2 * THREADS:
-                    _write(pending.popleft().result(), kept, aside)
+                    _write(pending.popleft().result(), kept, aside, features)
             while pending:
-                _write(pending.popleft().result(), kept, aside)
+                _write(pending.popleft().result(), kept, aside, features)
         if malformed:
             aside.add(
                 pa.table(
@@ -269,18 +324,18 @@ def curate_chart_file(lake: Lake, path: str) -> LoadMessage | None:
                     }
                 ).cast(CHART_REJECTS)
             )
-        kept.close()
-        aside.close()
+        for parts in (kept, aside, tracks):
+            parts.close()
         if not kept.written:  # an empty file still gets its (empty) part: the load records it
             kept.add(CHART_ENTRIES.empty_table())
             kept.close()
         files = []
-        for parts in (kept, aside):
+        for parts in (kept, aside, tracks):
             for file, curated, rows in parts.written:
                 lake.write_file(CURATED_CONTAINER, curated, file)
                 files.append(CuratedFile(parts.dataset, curated, rows))
     written = {f.path for f in files}
-    for dataset in ("chart_entries", "chart_rejects"):
+    for dataset in ("chart_entries", "chart_rejects", "chart_track_features"):
         prefix = chart.curated_part(dataset, 0).rsplit("/", 1)[0] + "/"
         for stale in lake.list(CURATED_CONTAINER, prefix):
             if stale not in written:  # a part an earlier curation of this file wrote beyond today's

@@ -234,26 +234,67 @@ def test_curation_keeps_good_rows_with_their_numbers_and_sets_bad_ones_aside_wit
         None,
     ]
     assert kept.column("track_id").to_pylist() == [f"{1:022d}", f"{2:022d}"]
-    assert kept.column("danceability").null_count == 2  # not in this file: null
+    assert "danceability" not in kept.column_names
     reasons = dict(
         zip(aside.column("record_index").to_pylist(), aside.column("reason").to_pylist(), strict=True)
     )
     assert reasons[1] == "bad rank" and reasons[3] == "bad date" and "malformed row" in reasons.values()
-    assert [f.rows for f in message.files] == [2, 3]
+    assert [(f.dataset, f.rows) for f in message.files] == [("chart_entries", 2), ("chart_rejects", 3)]
 
 
-def test_the_wider_file_keeps_its_audio_features(lake):
+def test_the_wider_file_keeps_each_tracks_audio_features_once_from_its_first_entry_with_any(lake):
     header = ["Unnamed: 0", *HEADER, "af_danceability", "af_tempo", "af_key", "duration_ms", "album"]
-    data = csv_bytes([[0, *row(), "0.81", "120.5", "7", "201000", "Album"]], header=header)
-    lake.write_bytes("raw", "charts/u2/wide-part-00000.csv", data)
+    one, two, three = track(1), track(2), track(3)
+    rows = [
+        [0, *row(rank=1, url=two), "", "", "", "", "Album"],  # no feature at all: not this track's
+        [1, *row(rank=2, url=one), "0.81", "120.5", "7", "201000", "Album"],
+        [2, *row(rank=3, url=two), "0.5", "x", "", "", "Album"],  # a bad value reads as null
+        [3, *row(rank=4, url=one), "0.99", "99", "1", "1", "Album"],  # a later copy: left out
+        [4, *row(rank=0, url=three), "0.1", "1", "1", "1", "Album"],  # set aside: no features either
+    ]
+    lake.write_bytes("raw", "charts/u2/wide-part-00000.csv", csv_bytes(rows, header=header))
     message = curate_chart_file(lake, "charts/u2/wide-part-00000.csv")
-    (entry,) = pq.read_table(pa.BufferReader(lake.read_bytes("curated", message.files[0].path))).to_pylist()
-    assert (entry["danceability"], entry["tempo"], entry["key"], entry["duration_ms"]) == (
+    files = {f.dataset: f for f in message.files}
+    assert files["chart_entries"].rows == 4 and files["chart_track_features"].rows == 2
+    features = pq.read_table(pa.BufferReader(lake.read_bytes("curated", files["chart_track_features"].path)))
+    got = {r["track_id"]: r for r in features.to_pylist()}
+    assert set(got) == {f"{1:022d}", f"{2:022d}"}
+    first = got[f"{1:022d}"]
+    assert (first["danceability"], first["tempo"], first["key"], first["duration_ms"]) == (
         0.81,
         120.5,
         7,
         201000,
     )
+    assert (first["record_index"], first["energy"]) == (1, None)  # not in this file: null
+    assert (
+        got[f"{2:022d}"]["danceability"],
+        got[f"{2:022d}"]["tempo"],
+        got[f"{2:022d}"]["record_index"],
+    ) == (
+        0.5,
+        None,
+        2,
+    )
+
+
+def test_a_tracks_features_come_from_its_first_entry_across_blocks_too(lake, monkeypatch):
+    # Blocks are typed in parallel and written in order: a track seen in an earlier block is not
+    # written again from a later one.
+    from transform import charts as curation
+
+    monkeypatch.setattr(curation, "BLOCK_BYTES", 256)
+    header = [*HEADER, "danceability"]
+    rows = [[*row(rank=n, url=track(n % 3)), f"0.{n}"] for n in range(1, 41)]
+    lake.write_bytes("raw", "charts/u2/blocks-part-00000.csv", csv_bytes(rows, header=header))
+    message = curate_chart_file(lake, "charts/u2/blocks-part-00000.csv")
+    (file,) = [f for f in message.files if f.dataset == "chart_track_features"]
+    features = pq.read_table(pa.BufferReader(lake.read_bytes("curated", file.path))).to_pylist()
+    assert [(r["track_id"], r["record_index"], r["danceability"]) for r in features] == [
+        (f"{1:022d}", 0, 0.1),
+        (f"{2:022d}", 1, 0.2),
+        (f"{0:022d}", 2, 0.3),
+    ]
 
 
 def test_curating_again_writes_the_same_parts(lake):
@@ -290,6 +331,37 @@ def test_an_entry_in_two_files_counts_once_whichever_loads_first_and_a_reupload_
         assert again.already_ingested and again.chart_entries_accepted == 0
     # The smallest origin (the upload id, a content hash) wins in both orders: the same table.
     assert results[0] == results[1] and len(results[0]) == 3
+
+
+def test_a_tracks_features_are_one_row_whichever_file_loads_first_and_a_file_without_adds_none(
+    folder_settings, tmp_path
+):
+    header = [*HEADER, "af_danceability", "af_tempo"]
+    a, b, plain = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "plain.csv"
+    a.write_bytes(csv_bytes([[*row(rank=1, url=track(7)), "0.1", "100"]], header=header))
+    b.write_bytes(
+        csv_bytes([[*row(rank=2, url=track(7)), "0.9", "90"], [*row(rank=3), "0.3", "30"]], header=header)
+    )
+    plain.write_bytes(csv_bytes([row(rank=4, url=track(8))]))
+    results = []
+    for order in ((a, b, plain), (plain, b, a)):
+        settings = folder_settings.with_lake_dir(tmp_path / f"lake-{order[0].stem}")
+        for path in order:
+            ingest(settings, path, "me")
+        ingest(settings, order[1], "me")  # a re-upload changes nothing
+        with open_warehouse(settings) as warehouse:
+            features = "SELECT track_id, danceability, tempo, origin FROM dim_chart_track_features"
+            results.append(warehouse.query(f"{features} ORDER BY track_id"))
+            assert warehouse.query("SELECT COUNT(*) FROM fact_chart_entry") == [(4,)]
+            origins = dict(warehouse.query("SELECT rank, origin FROM fact_chart_entry WHERE rank IN (1, 2)"))
+    assert results[0] == results[1]
+    assert [r[0] for r in results[0]] == [f"{3:022d}", f"{7:022d}"]  # none for the plain file's track
+    # Track 7 is in a and b: the copy with the smallest origin (its upload id, a content hash) wins
+    # in both orders.
+    seven = results[0][1]
+    first = min(origins.values())
+    assert seven[3] == first
+    assert seven[1:3] == ((0.1, 100.0) if first == origins[1] else (0.9, 90.0))
 
 
 def test_ingesting_a_chart_file_loads_every_part_and_its_rejects(folder_settings, tmp_path, monkeypatch):
