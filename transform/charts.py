@@ -160,21 +160,21 @@ def _track_ids(urls: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return pc.cast(pc.binary_slice(pc.cast(urls, pa.binary()), start, start + TRACK_ID_LENGTH), pa.string())
 
 
-def track_features(rows: pa.Table, origin: str, positions: pa.Array) -> pa.Table | None:
-    """chart_track_features rows for rows that passed row_problems (pure): each track once, from
-    its first row here with any feature; None when the file has no feature columns at all."""
+def track_features(rows: pa.Table, kept: pa.Table) -> pa.Table | None:
+    """chart_track_features rows for rows that passed row_problems, whose typed entries are `kept`
+    (pure): each track once, from its first row here with any feature; None when the file has no
+    feature columns at all."""
     present = [name for name in FEATURES if name in rows.column_names]
     if not present:
         return None
-    columns = {"track_id": _track_ids(rows["url"])}
+    columns = {"track_id": kept["track_id"]}
     for name in FEATURES:
         kind = CHART_TRACK_FEATURES.field(name).type
         if name not in present:
             columns[name] = pa.nulls(rows.num_rows, kind)
         else:
             columns[name] = _numeric(rows[name], _NUMBER if name in FLOAT_FEATURES else _WHOLE, kind)
-    columns["origin"] = pa.repeat(pa.scalar(origin), rows.num_rows)
-    columns["record_index"] = positions
+    columns["origin"], columns["record_index"] = kept["origin"], kept["record_index"]
     table = pa.table({f.name: columns[f.name] for f in CHART_TRACK_FEATURES}).cast(CHART_TRACK_FEATURES)
     table = table.filter(functools.reduce(pc.or_, [pc.is_valid(table[name]) for name in present]))
     return first_per_track(table)
@@ -215,11 +215,8 @@ def split(batch: pa.RecordBatch, rename: dict[str, str], origin: str, first: int
                 "reason": reason.filter(bad),
             }
         ).cast(CHART_REJECTS)
-    return Block(
-        entries(kept_rows, origin, kept_positions),
-        aside,
-        track_features(kept_rows, origin, kept_positions),
-    )
+    kept = entries(kept_rows, origin, kept_positions)
+    return Block(kept, aside, track_features(kept_rows, kept))
 
 
 class _FirstPerTrack:
@@ -335,7 +332,7 @@ def curate_chart_file(lake: Lake, path: str) -> LoadMessage | None:
                 lake.write_file(CURATED_CONTAINER, curated, file)
                 files.append(CuratedFile(parts.dataset, curated, rows))
     written = {f.path for f in files}
-    for dataset in ("chart_entries", "chart_rejects", "chart_track_features"):
+    for dataset in (kept.dataset, aside.dataset, tracks.dataset):
         prefix = chart.curated_part(dataset, 0).rsplit("/", 1)[0] + "/"
         for stale in lake.list(CURATED_CONTAINER, prefix):
             if stale not in written:  # a part an earlier curation of this file wrote beyond today's
